@@ -1,0 +1,47 @@
+"""The Python API: open a workspace, compute, read tables. The CLI and the web call only this."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from nrr.engines.duckdb import DuckDBExecutor, memory_connection
+from nrr.engines.results import Results
+from nrr.fx import rate_rows, rates_table
+from nrr.schema import Settings
+from nrr.store import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["Results", "Settings", "Workspace", "compute", "compute_frames", "open_workspace"]
+
+
+def _rates_for(settings: Settings, as_of: date, given: pa.Table | None = None):  # type: ignore[no-untyped-def]
+    def rates_for(currencies: list[str], periods: list[int]) -> pa.Table:
+        if given is not None:
+            return given
+        return rates_table(rate_rows(currencies, periods, settings, as_of))
+
+    return rates_for
+
+
+def compute_frames(
+    lines: pa.Table,
+    *,
+    as_of: date,
+    settings: Settings | None = None,
+    attributes: pa.Table | None = None,
+    rates: pa.Table | None = None,
+) -> Results:
+    """Compute everything from in-memory canonical tables (no workspace needed)."""
+    settings = settings or Settings()
+    con = memory_connection(lines, attributes, rates)
+    return Results(DuckDBExecutor(con), settings, as_of, _rates_for(settings, as_of, rates))
+
+
+def compute(workspace: Workspace, *, as_of: date, settings: Settings | None = None) -> Results:
+    """Compute everything for a workspace; ``settings`` default to the workspace's own."""
+    settings = settings or workspace.settings
+    con = workspace.con.cursor()
+    return Results(DuckDBExecutor(con), settings, as_of, _rates_for(settings, as_of))

@@ -1,0 +1,49 @@
+"""Segment dimensions: which segment a stretch belongs to, as SQL over the ``banded`` stage."""
+
+from __future__ import annotations
+
+from nrr.money import exponent
+from nrr.schema import Settings
+
+BUILTIN_DIMENSIONS = ("all", "plan", "size")
+
+
+def size_band_labels(settings: Settings) -> list[str]:
+    """Readable labels for the size bands, in band order ('< 100', '100–500', ..., '≥ 2,000')."""
+    scale = 10 ** exponent(settings.reporting_currency)
+    edges = [f"{b / scale:,.0f}" if b % scale == 0 else f"{b / scale:,.2f}" for b in settings.size_bands]
+    labels = [f"< {edges[0]}"]
+    labels += [f"{lo}–{hi}" for lo, hi in zip(edges, edges[1:], strict=False)]
+    labels.append(f"≥ {edges[-1]}")
+    return labels
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _band_case(column: str, settings: Settings) -> str:
+    whens = " ".join(
+        f"WHEN {column} = {i} THEN {_quote(lab)}" for i, lab in enumerate(size_band_labels(settings))
+    )
+    return f"CASE {whens} END"
+
+
+def segment_columns(dimension: str, settings: Settings) -> tuple[str, str, str]:
+    """(segment expr, previous-segment expr, join clause) for a dimension over ``banded b``.
+
+    ``all`` is the company as a single segment; ``plan`` the plan of the customer's largest line;
+    ``size`` the size band; anything else a customer attribute key.
+    """
+    if dimension == "all":
+        return "'all'", "'all'", ""
+    if dimension == "plan":
+        return "coalesce(b.plan, '(none)')", "coalesce(b.prev_plan, '(none)')", ""
+    if dimension == "size":
+        return _band_case("b.band", settings), _band_case("b.prev_band", settings), ""
+    join = (
+        "LEFT JOIN (SELECT customer_id, max(value) AS value FROM customer_attributes "
+        f"WHERE key = {_quote(dimension)} GROUP BY customer_id) AS a "
+        "ON a.customer_id = b.customer_id"
+    )
+    return "coalesce(a.value, '(unknown)')", "coalesce(a.value, '(unknown)')", join

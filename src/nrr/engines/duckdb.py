@@ -1,0 +1,57 @@
+"""Run the core pipeline on DuckDB: each stage becomes a temporary table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nrr.core.pipeline import Stage
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+
+class DuckDBExecutor:
+    """Executes stages on one connection. Stage tables are temporary: nothing touches stored data."""
+
+    name = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def run(self, stage: Stage) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage.name} AS {stage.sql}").fetchall()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(name, table)
+
+    def query(self, sql: str, params: list[object] | None = None) -> pa.Table:
+        return self.con.sql(sql, params=params or None).to_arrow_table()
+
+    def scalar(self, sql: str) -> object:
+        rows = self.con.execute(sql).fetchall()
+        return rows[0][0] if rows else None
+
+
+def memory_connection(
+    lines: pa.Table, attributes: pa.Table | None, rates: pa.Table | None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the canonical input relations registered."""
+    import duckdb
+    import pyarrow as pa
+
+    from nrr.schema import CUSTOMER_ATTRIBUTES, FX_RATES, column_names
+
+    con = duckdb.connect()
+    con.register("revenue_lines", lines)
+    con.register("customer_attributes", attributes if attributes is not None else _empty(
+        CUSTOMER_ATTRIBUTES))
+    empty_rates = pa.table({c: pa.array([], pa.string()) for c in column_names(FX_RATES)})
+    con.register("fx_rates", rates if rates is not None else empty_rates)
+    return con
+
+
+def _empty(columns: tuple[tuple[str, str], ...]) -> pa.Table:
+    import pyarrow as pa
+
+    return pa.table({name: pa.array([], pa.string()) for name, _ in columns})

@@ -1,0 +1,197 @@
+"""Results of one computation, engine-agnostic: tables computed on demand and kept per dimension."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+from nrr.core import pipeline
+from nrr.core.periods import TTM_PERIODS, index_of, label
+from nrr.core.segments import BUILTIN_DIMENSIONS
+from nrr.schema import Settings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn", "fx")
+
+
+class Executor(Protocol):
+    name: str
+
+    def run(self, stage: pipeline.Stage) -> None: ...
+
+    def query(self, sql: str, params: list[object] | None = None) -> pa.Table: ...
+
+    def scalar(self, sql: str) -> object: ...
+
+    def register(self, name: str, table: pa.Table) -> None: ...
+
+
+RatesFor = Callable[[list[str], list[int]], "pa.Table"]
+
+
+class UnknownDimension(ValueError):
+    pass
+
+
+class Results:
+    """Bridge, retention, movements and cohorts for one workspace, settings and as-of day."""
+
+    def __init__(self, executor: Executor, settings: Settings, as_of: date, rates_for: RatesFor):
+        self.executor = executor
+        self.settings = settings
+        self.as_of = as_of
+        self._dimensions: set[str] = set()
+        first = executor.scalar(pipeline.first_period_sql(settings, as_of))
+        self.frame = None if first is None else pipeline.Frame(settings, as_of, int(str(first)))
+        if self.frame is None:
+            return
+        currencies = [
+            str(r["currency"])
+            for r in executor.query(
+                "SELECT DISTINCT upper(currency) AS currency FROM revenue_lines"
+            ).to_pylist()
+        ]
+        executor.register("fx_rates", rates_for(currencies, self.frame.periods()))
+        for stage in pipeline.base_stages(self.frame):
+            executor.run(stage)
+        self._ensure("all")
+
+    # -- shape ---------------------------------------------------------------------------------
+    @property
+    def empty(self) -> bool:
+        return self.frame is None
+
+    @property
+    def periods(self) -> list[int]:
+        """Reported periods, oldest first (the one before the first period is not reported)."""
+        return [] if self.frame is None else self.frame.periods()[1:]
+
+    @property
+    def last_period(self) -> int:
+        return index_of(self.as_of, self.settings.period)
+
+    @property
+    def ttm_window(self) -> int:
+        return TTM_PERIODS[self.settings.period]
+
+    def label(self, p: int) -> str:
+        return label(p, self.settings.period)
+
+    def dimensions(self) -> list[str]:
+        """Built-in dimensions plus every customer attribute key."""
+        keys = self.executor.query(
+            "SELECT DISTINCT key FROM customer_attributes ORDER BY key"
+        ).column("key").to_pylist()
+        return ["plan", "size", *[str(k) for k in keys if k not in BUILTIN_DIMENSIONS]]
+
+    def _ensure(self, dimension: str) -> str:
+        if self.frame is None:
+            raise ValueError("no data: import a file or sync Stripe first")
+        if dimension not in self._dimensions:
+            if dimension != "all" and dimension not in self.dimensions():
+                raise UnknownDimension(
+                    f"unknown segment dimension {dimension!r}; available: "
+                    + ", ".join(self.dimensions())
+                )
+            for stage in pipeline.dimension_stages(self.frame, dimension):
+                self.executor.run(stage)
+            self._dimensions.add(dimension)
+        return pipeline._ident(dimension)
+
+    # -- tables --------------------------------------------------------------------------------
+    def bridge(self, by: str | None = None) -> pa.Table:
+        d = self._ensure(by or "all")
+        cols = "" if by is None else f"'{d}' AS dimension, segment, "
+        rest = (
+            "p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, "
+            "end_mrr, customers_start, customers_end, new_customers, reactivated_customers, "
+            "churned_customers"
+        )
+        return self.executor.query(f"SELECT {cols}{rest} FROM bridge_{d} ORDER BY segment, p")
+
+    def retention(self, window: int = 1, by: str | None = None) -> pa.Table:
+        d = self._ensure(by or "all")
+        if self.frame is None or window not in self.frame.windows:
+            raise ValueError(f"window must be one of {self.frame.windows if self.frame else ()}")
+        cols = "" if by is None else f"'{d}' AS dimension, segment, "
+        rest = (
+            "p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, "
+            "churn, customers_start, customers_retained"
+        )
+        return self.executor.query(
+            f"SELECT {cols}{rest} FROM retention_{d}_{window} ORDER BY segment, p"
+        )
+
+    def movements(self, p: int | None = None, movement: str | None = None) -> pa.Table:
+        where, params = _filters(p, movement)
+        return self.executor.query(
+            "SELECT customer_id, p, movement, amount, mrr_before, mrr_after, churn_reason "
+            f"FROM movements {where} ORDER BY p, movement, customer_id",
+            params,
+        )
+
+    def cohorts(self) -> pa.Table:
+        return self.executor.query(
+            "SELECT cohort, age, customers_start, mrr_start, customers, mrr FROM cohorts "
+            "ORDER BY cohort, age"
+        )
+
+    def stretches(self, customer_id: str | None = None) -> pa.Table:
+        where = "WHERE customer_id = ?" if customer_id is not None else ""
+        return self.executor.query(
+            "SELECT customer_id, p_from, p_to, currency, mrr_native, plan, band FROM banded "
+            f"{where} ORDER BY customer_id, p_from",
+            [customer_id] if customer_id is not None else [],
+        )
+
+    def customer_mrr(self, p: int) -> pa.Table:
+        """Each paying customer's MRR in period ``p`` (reporting currency, that period's rate)."""
+        return self.executor.query(
+            "SELECT s.customer_id, s.currency, s.mrr_native, "
+            "CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr, s.plan "
+            "FROM banded s JOIN rates r ON r.currency = s.currency AND r.p = ? "
+            "WHERE s.p_from <= ? AND ? < s.p_to AND s.mrr_native > 0 ORDER BY mrr DESC, customer_id",
+            [p, p, p],
+        )
+
+    def segment_of(self, by: str, p: int) -> pa.Table:
+        """Each customer's segment in period ``p`` (the stretch covering it)."""
+        d = self._ensure(by)
+        return self.executor.query(
+            f"SELECT customer_id, seg AS segment FROM seg_{d} WHERE p_from <= ? AND ? < p_to",
+            [p, p],
+        )
+
+    def window_customers(self, p: int, window: int, by: str | None = None) -> pa.Table:
+        """The cohort of the window ending at ``p``: each customer's MRR at t0 and t1 (t0 rates)."""
+        d = self._ensure(by or "all")
+        t0 = p - window
+        return self.executor.query(
+            f"""
+SELECT s0.customer_id, s0.seg AS segment,
+       CAST(round(s0.mrr_native * r.rate) AS BIGINT) AS mrr_start,
+       CAST(round(coalesce(s1.mrr_native, 0) * r.rate) AS BIGINT) AS mrr_end
+FROM seg_{d} s0
+JOIN rates r ON r.currency = s0.currency AND r.p = ?
+LEFT JOIN seg_{d} s1 ON s1.customer_id = s0.customer_id AND s1.p_from <= ? AND ? < s1.p_to
+WHERE s0.p_from <= ? AND ? < s0.p_to AND s0.mrr_native > 0
+ORDER BY s0.customer_id""",
+            [t0, p, p, t0, t0],
+        )
+
+
+def _filters(p: int | None, movement: str | None) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if p is not None:
+        clauses.append("p = ?")
+        params.append(p)
+    if movement is not None:
+        if movement not in MOVEMENTS:
+            raise ValueError(f"movement must be one of {', '.join(MOVEMENTS)}")
+        clauses.append("movement = ?")
+        params.append(movement)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params

@@ -1,0 +1,235 @@
+"""The workspace: one folder holding one DuckDB file. The store owns the database and its transactions.
+
+Everything that writes goes through ``Workspace`` methods that run in one transaction, so an import or
+a sync either lands whole or not at all. Readers that must not wait for a writer (the dashboard) read
+the latest published snapshot (see ``publish_snapshot``), a separate file the writer replaces
+atomically after each successful write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nrr.schema import CUSTOMER_ATTRIBUTES, CUSTOMERS, REVENUE_LINES, Settings, column_names, ddl
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+DB_FILE = "nrr.duckdb"
+SNAPSHOT_FILE = "snapshot.duckdb"
+
+_META_DDL = (
+    ddl("revenue_lines", REVENUE_LINES),
+    ddl("customers", CUSTOMERS),
+    ddl("customer_attributes", CUSTOMER_ATTRIBUTES),
+    """CREATE TABLE IF NOT EXISTS imports (
+        import_id INTEGER, source VARCHAR, kind VARCHAR, file_name VARCHAR, content_hash VARCHAR,
+        row_count BIGINT, line_count BIGINT, imported_at TIMESTAMP)""",
+    # The rows exactly as the source gave them, keyed by the same ref the revenue lines carry.
+    """CREATE TABLE IF NOT EXISTS raw_records (
+        source VARCHAR, source_ref VARCHAR, import_id INTEGER, payload JSON)""",
+    "CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY, body VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+)
+
+
+class WorkspaceError(Exception):
+    """A workspace problem a user can act on (missing folder, locked file, ...)."""
+
+
+class Workspace:
+    """A workspace folder. Open it with :func:`open_workspace`; close it (or use ``with``)."""
+
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+        self.path = path
+        self.con = con
+        self.read_only = read_only
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All statements inside land together or not at all."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- settings --------------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        row = self.con.execute("SELECT body FROM settings WHERE id = 1").fetchall()
+        return Settings.from_json(row[0][0]) if row else Settings()
+
+    def save_settings(self, settings: Settings) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO settings VALUES (1, ?)", [settings.to_json()]
+        ).fetchall()
+
+    # -- data version ----------------------------------------------------------------------------
+    @property
+    def data_version(self) -> int:
+        """Increases by one with every successful write; caches key on it."""
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
+        return int(row[0][0]) if row else 0
+
+    def _bump_version(self) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", [str(self.data_version + 1)]
+        ).fetchall()
+
+    # -- writing ---------------------------------------------------------------------------------
+    def next_import_id(self) -> int:
+        row = self.con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()
+        return int(row[0][0]) if row else 1
+
+    def replace_source(
+        self,
+        source: str,
+        *,
+        lines: pa.Table,
+        customers: pa.Table | None = None,
+        attributes: pa.Table | None = None,
+        raw: pa.Table | None = None,
+        import_row: dict[str, Any] | None = None,
+    ) -> None:
+        """Replace everything ``source`` brought before with these tables, in one transaction.
+
+        Importing the same file twice therefore changes nothing, and a corrected file replaces
+        what its earlier import brought. Tables must carry the canonical columns (schema.py).
+        """
+        with self.transaction() as con:
+            self._replace_in(con, source, lines, customers, attributes, raw)
+            if import_row is not None:
+                cols = ", ".join(import_row)
+                marks = ", ".join("?" for _ in import_row)
+                con.execute(
+                    f"INSERT INTO imports ({cols}) VALUES ({marks})", list(import_row.values())
+                ).fetchall()
+            self._bump_version()
+
+    def _replace_in(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: str,
+        lines: pa.Table,
+        customers: pa.Table | None,
+        attributes: pa.Table | None,
+        raw: pa.Table | None,
+    ) -> None:
+        for table, data, columns in (
+            ("revenue_lines", lines, REVENUE_LINES),
+            ("customers", customers, CUSTOMERS),
+            ("customer_attributes", attributes, CUSTOMER_ATTRIBUTES),
+        ):
+            con.execute(f"DELETE FROM {table} WHERE source = ?", [source]).fetchall()
+            if data is not None and data.num_rows:
+                names = ", ".join(column_names(columns))
+                con.register("_incoming", data)
+                con.execute(f"INSERT INTO {table} SELECT {names} FROM _incoming").fetchall()
+                con.unregister("_incoming")
+        con.execute("DELETE FROM raw_records WHERE source = ?", [source]).fetchall()
+        if raw is not None and raw.num_rows:
+            con.register("_incoming_raw", raw)
+            con.execute(
+                "INSERT INTO raw_records SELECT source, source_ref, import_id, payload "
+                "FROM _incoming_raw"
+            ).fetchall()
+            con.unregister("_incoming_raw")
+
+    # -- reading ---------------------------------------------------------------------------------
+    def table(self, name: str) -> pa.Table:
+        if name not in {"revenue_lines", "customers", "customer_attributes", "imports"}:
+            raise WorkspaceError(f"unknown table {name!r}")
+        return self.con.execute(f"SELECT * FROM {name}").to_arrow_table()
+
+    def has_data(self) -> bool:
+        row = self.con.execute("SELECT count(*) FROM revenue_lines").fetchall()
+        return bool(row and row[0][0])
+
+    def source_rows(self, refs: list[str]) -> list[tuple[str, str, str]]:
+        """(source, source_ref, payload JSON) of the raw rows behind the given refs."""
+        if not refs:
+            return []
+        rows = self.con.execute(
+            "SELECT source, source_ref, CAST(payload AS VARCHAR) FROM raw_records "
+            "WHERE source_ref IN (SELECT unnest(?)) ORDER BY source_ref",
+            [refs],
+        ).fetchall()
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    # -- snapshots for readers -------------------------------------------------------------------
+    def publish_snapshot(self) -> Path:
+        """Copy the database to the snapshot file readers use, replacing the old one atomically."""
+        target = self.path / SNAPSHOT_FILE
+        tmp = self.path / f".{SNAPSHOT_FILE}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        self.con.execute("CHECKPOINT").fetchall()
+        self.con.execute(f"ATTACH '{_sql_path(tmp)}' AS snap").fetchall()
+        try:
+            self.con.execute("COPY FROM DATABASE main_db TO snap").fetchall()
+        except Exception:
+            self.con.execute(f"COPY FROM DATABASE {self._db_name()} TO snap").fetchall()
+        finally:
+            self.con.execute("DETACH snap").fetchall()
+        os.replace(tmp, target)
+        return target
+
+    def _db_name(self) -> str:
+        row = self.con.execute("SELECT current_database()").fetchall()
+        return str(row[0][0]) if row else "memory"
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def open_workspace(path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False,
+                   settings: Settings | None = None) -> Workspace:
+    """Open (or create) the workspace folder ``path``."""
+    import duckdb
+
+    folder = Path(path)
+    db = folder / DB_FILE
+    if not db.exists():
+        if not create or read_only:
+            raise WorkspaceError(
+                f"no workspace at {folder}: run `nrr import FILE --workspace {folder}` "
+                "or `nrr demo` to create one"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WorkspaceError(
+            f"the workspace {folder} is in use by another nrr process that is writing to it; "
+            "wait for it to finish (readers use the published snapshot)"
+        ) from exc
+    ws = Workspace(folder, con, read_only)
+    if not read_only:
+        for statement in _META_DDL:
+            con.execute(statement).fetchall()
+        if settings is not None:
+            ws.save_settings(settings)
+    return ws
+
+
+def remove_workspace(path: str | os.PathLike[str]) -> None:
+    shutil.rmtree(path, ignore_errors=True)
