@@ -164,6 +164,13 @@ class Workspace:
         row = self.con.execute("SELECT count(*) FROM revenue_lines").fetchall()
         return bool(row and row[0][0])
 
+    def customer_lines(self, customer_id: str) -> list[dict[str, Any]]:
+        """The revenue lines of one customer, oldest first, as plain rows."""
+        return self.con.execute(
+            "SELECT * FROM revenue_lines WHERE customer_id = ? ORDER BY start_date, line_id",
+            [customer_id],
+        ).to_arrow_table().to_pylist()
+
     def source_rows(self, refs: list[str]) -> list[tuple[str, str, str]]:
         """(source, source_ref, payload JSON) of the raw rows behind the given refs."""
         if not refs:

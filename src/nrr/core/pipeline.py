@@ -173,34 +173,51 @@ WHERE l.p_to > l.p_from
     )
 
 
+def pieces_stage(frame: Frame) -> Stage:
+    """Constant-MRR pieces between consecutive line boundaries, by running sums of line deltas."""
+    return Stage(
+        "pieces",
+        f"""
+WITH deltas AS (
+  SELECT customer_id, p_from AS p, mrr AS dv FROM lines
+  UNION ALL SELECT customer_id, p_to AS p, -mrr AS dv FROM lines
+  UNION ALL SELECT customer_id, {frame.horizon} AS p, 0 AS dv FROM lines
+), summed AS (
+  SELECT customer_id, p, sum(dv) AS dv FROM deltas GROUP BY customer_id, p
+), running AS (
+  SELECT customer_id, p AS p_from, lead(p) OVER w AS p_to,
+         sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
+  FROM summed
+  WINDOW w AS (PARTITION BY customer_id ORDER BY p)
+)
+SELECT customer_id, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native
+FROM running WHERE p_to IS NOT NULL
+""",
+    )
+
+
 def raw_stretches_stage(frame: Frame) -> Stage:
-    """Constant-MRR pieces between consecutive line boundaries, with the dominant plan."""
+    """Each piece with the plan of the customer's largest recurring line in it."""
     return Stage(
         "raw_stretches",
-        f"""
-WITH bounds AS (
-  SELECT customer_id, p_from AS p FROM lines
-  UNION SELECT customer_id, p_to AS p FROM lines
-  UNION SELECT customer_id, {frame.horizon} AS p FROM lines
-), pieces AS (
-  SELECT customer_id, p AS p_from, lead(p) OVER (PARTITION BY customer_id ORDER BY p) AS p_to
-  FROM bounds
-), plan_rank AS (
+        """
+WITH plan_rank AS (
   SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
-  FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL) AS d
+  FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND kind <> 'discount') AS d
 ), ranked AS (
-  SELECT l.customer_id, l.currency, l.plan, l.kind, l.mrr, l.p_from, l.p_to,
-         coalesce(r.plan_rank, 0) AS plan_rank
-  FROM lines l LEFT JOIN plan_rank r ON r.plan = l.plan
+  SELECT l.customer_id, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
+  FROM lines l JOIN plan_rank r ON r.plan = l.plan
+  WHERE l.kind <> 'discount'
+), planned AS (
+  SELECT pc.customer_id, pc.p_from,
+         arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
+  FROM pieces pc
+  JOIN ranked l ON l.customer_id = pc.customer_id AND l.p_from <= pc.p_from AND pc.p_from < l.p_to
+  GROUP BY pc.customer_id, pc.p_from
 )
-SELECT pc.customer_id, pc.p_from, pc.p_to,
-       greatest(coalesce(sum(l.mrr), 0), 0) AS mrr_native,
-       arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) FILTER (WHERE l.kind <> 'discount') AS plan
+SELECT pc.customer_id, pc.p_from, pc.p_to, pc.mrr_native, pl.plan
 FROM pieces pc
-LEFT JOIN ranked l
-  ON l.customer_id = pc.customer_id AND l.p_from <= pc.p_from AND l.p_to >= pc.p_to
-WHERE pc.p_to IS NOT NULL
-GROUP BY pc.customer_id, pc.p_from, pc.p_to
+LEFT JOIN planned pl ON pl.customer_id = pc.customer_id AND pl.p_from = pc.p_from
 """,
     )
 
@@ -267,50 +284,55 @@ FROM valued
 
 
 def movements_stage(frame: Frame) -> Stage:
-    """Movements at constant currency where a stretch starts, plus fx per foreign period."""
-    cur = frame.settings.reporting_currency
+    """Each customer's movement where a stretch starts, at constant currency (rates of p - 1).
+
+    The exchange-rate effect is not a per-customer row here: it is summed per segment by
+    ``fx_stage``, and listed per customer on demand (``fx_customers_sql``).
+    """
     return Stage(
         "movements",
         f"""
 WITH starts AS (
-  SELECT s.customer_id, s.p_from AS p, s.p_from AS stretch_from, s.prev_native, s.mrr_native,
-         s.ever_before,
+  SELECT s.customer_id, s.p_from AS p, s.prev_native, s.mrr_native, s.ever_before,
          CAST(round(s.prev_native * r.rate) AS BIGINT) AS a,
          CAST(round(s.mrr_native * r.rate) AS BIGINT) AS c
   FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.p_from - 1
-  WHERE s.p_from >= {frame.first_p}
+  WHERE s.p_from >= {frame.first_p} AND s.mrr_native <> s.prev_native
 ), classified AS (
-  SELECT customer_id, p, stretch_from, a, c,
-         CASE WHEN prev_native = 0 AND mrr_native > 0 AND ever_before = 1 THEN 'reactivation'
-              WHEN prev_native = 0 AND mrr_native > 0 THEN 'new'
-              WHEN prev_native > 0 AND mrr_native = 0 THEN 'churn'
+  SELECT customer_id, p, a, c,
+         CASE WHEN prev_native = 0 AND ever_before = 1 THEN 'reactivation'
+              WHEN prev_native = 0 THEN 'new'
+              WHEN mrr_native = 0 THEN 'churn'
               WHEN c > a THEN 'expansion'
               WHEN c < a THEN 'contraction' END AS movement
   FROM starts
 ), reasons AS (
   SELECT customer_id, p_to AS p, min(churn_reason) AS churn_reason
   FROM lines WHERE churn_reason IS NOT NULL GROUP BY customer_id, p_to
-), fx AS (
-  SELECT s.customer_id, ps.p, s.p_from AS stretch_from,
-         CAST(round(s.mrr_native * r0.rate) AS BIGINT) AS a,
-         CAST(round(s.mrr_native * r1.rate) AS BIGINT) AS c
-  FROM stretches s
-  JOIN periods ps ON ps.p >= s.p_from AND ps.p < s.p_to AND ps.p >= {frame.first_p}
-  JOIN rates r0 ON r0.currency = s.currency AND r0.p = ps.p - 1
-  JOIN rates r1 ON r1.currency = s.currency AND r1.p = ps.p
-  WHERE s.currency <> '{cur}' AND s.mrr_native > 0
 )
-SELECT m.customer_id, m.p, m.stretch_from, m.movement,
-       CAST(abs(m.c - m.a) AS BIGINT) AS amount, m.a AS mrr_before, m.c AS mrr_after,
+SELECT m.customer_id, m.p, m.movement, CAST(abs(m.c - m.a) AS BIGINT) AS amount,
+       m.a AS mrr_before, m.c AS mrr_after,
        CASE WHEN m.movement = 'churn' THEN coalesce(r.churn_reason, 'voluntary') END AS churn_reason
 FROM classified m LEFT JOIN reasons r ON r.customer_id = m.customer_id AND r.p = m.p
 WHERE m.movement IS NOT NULL
-UNION ALL
-SELECT customer_id, p, stretch_from, 'fx' AS movement, CAST(c - a AS BIGINT) AS amount,
-       a AS mrr_before, c AS mrr_after, CAST(NULL AS VARCHAR) AS churn_reason
-FROM fx WHERE c <> a
 """,
     )
+
+
+def fx_customers_sql(frame: Frame) -> str:
+    """Per customer, the exchange-rate effect in period ``?`` (one parameter, used three times)."""
+    cur = frame.settings.reporting_currency
+    return f"""
+SELECT s.customer_id, CAST(round(s.mrr_native * r1.rate) - round(s.mrr_native * r0.rate) AS BIGINT)
+         AS amount,
+       CAST(round(s.mrr_native * r0.rate) AS BIGINT) AS mrr_before,
+       CAST(round(s.mrr_native * r1.rate) AS BIGINT) AS mrr_after
+FROM stretches s
+JOIN rates r1 ON r1.currency = s.currency AND r1.p = $p
+JOIN rates r0 ON r0.currency = s.currency AND r0.p = $p - 1
+WHERE s.currency <> '{cur}' AND s.mrr_native > 0 AND s.p_from <= $p AND $p < s.p_to
+  AND round(s.mrr_native * r1.rate) <> round(s.mrr_native * r0.rate)
+ORDER BY s.customer_id"""
 
 
 def segmented_stage(frame: Frame, dimension: str) -> Stage:
@@ -322,49 +344,112 @@ def segmented_stage(frame: Frame, dimension: str) -> Stage:
     )
 
 
-def levels_stage(frame: Frame, dimension: str) -> Stage:
-    """MRR (reporting currency, own period's rate) and paying customers per segment and period."""
-    src = f"seg_{_ident(dimension)}"
+def interval_sums(frame: Frame, name: str, pieces: str, sums: dict[str, str], shift: int = 0,
+                  rate_shift: int = 0) -> str:
+    """Per segment and period, sums over pieces that hold over a range of periods. SQL text.
+
+    ``pieces`` yields ``seg, currency, n0, n1, t_from, t_to``: a customer whose native MRR values
+    ``n0``/``n1`` hold for every period t in ``[t_from, t_to)``. Each sum in ``sums`` is an
+    expression of ``a``/``b`` (n0/n1 in reporting currency at the rate of period t + rate_shift)
+    and ``a_prev`` (n0 at the rate of t - 1). Results are keyed by ``p = t + shift``.
+
+    Reporting-currency pieces have constant values: they are added where they start and taken
+    away where they end, then summed up over time. Foreign pieces change value with the rates, so
+    they are first counted by identical values (a histogram) and only those counts are expanded
+    per period: the cost follows change points and distinct amounts, never customers × periods.
+    """
     cur = frame.settings.reporting_currency
-    return Stage(
-        f"levels_{_ident(dimension)}",
-        f"""
-WITH home AS (
-  SELECT seg, p_from AS p, mrr_native AS dv, 1 AS dn FROM {src}
-  WHERE currency = '{cur}' AND mrr_native > 0
-  UNION ALL
-  SELECT seg, p_to AS p, -mrr_native AS dv, -1 AS dn FROM {src}
-  WHERE currency = '{cur}' AND mrr_native > 0
-  UNION ALL
-  SELECT seg, p_from AS p, 0 AS dv, 1 AS dn FROM {src}
-  WHERE currency <> '{cur}' AND mrr_native > 0
-  UNION ALL
-  SELECT seg, p_to AS p, 0 AS dv, -1 AS dn FROM {src}
-  WHERE currency <> '{cur}' AND mrr_native > 0
-), deltas AS (
-  SELECT seg, p, sum(dv) AS dv, sum(dn) AS dn FROM home GROUP BY seg, p
-), foreign_now AS (
-  SELECT s.seg, ps.p, sum(CAST(round(s.mrr_native * r.rate) AS BIGINT)) AS v
-  FROM {src} s
-  JOIN periods ps ON ps.p >= s.p_from AND ps.p < s.p_to
-  JOIN rates r ON r.currency = s.currency AND r.p = ps.p
-  WHERE s.currency <> '{cur}' AND s.mrr_native > 0
-  GROUP BY s.seg, ps.p
-), grid AS (
-  SELECT g.seg, ps.p FROM (SELECT DISTINCT seg FROM {src} WHERE mrr_native > 0) AS g
-  CROSS JOIN periods ps
-), running AS (
-  SELECT g.seg, g.p,
-         sum(coalesce(d.dv, 0)) OVER w AS home_mrr,
-         sum(coalesce(d.dn, 0)) OVER w AS customers
-  FROM grid g LEFT JOIN deltas d ON d.seg = g.seg AND d.p = g.p
-  WINDOW w AS (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-)
-SELECT r.seg, r.p, CAST(r.home_mrr + coalesce(f.v, 0) AS BIGINT) AS mrr,
-       CAST(r.customers AS BIGINT) AS customers
-FROM running r LEFT JOIN foreign_now f ON f.seg = r.seg AND f.p = r.p
-""",
+    home = {k: v.format(a="n0", b="n1", a_prev="n0") for k, v in sums.items()}
+    conv = {
+        k: v.format(
+            a="CAST(round(n0 * r.rate) AS BIGINT)",
+            b="CAST(round(n1 * r.rate) AS BIGINT)",
+            a_prev="CAST(round(n0 * rp.rate) AS BIGINT)",
+        )
+        for k, v in sums.items()
+    }
+    keys = list(sums)
+    plus = ", ".join(f"{home[k]} AS {k}" for k in keys)
+    minus = ", ".join(f"-({home[k]}) AS {k}" for k in keys)
+    summed = ", ".join(f"sum({k}) AS {k}" for k in keys)
+    running = ", ".join(
+        f"sum(coalesce(d.{k}, 0)) OVER (PARTITION BY g.seg ORDER BY g.p "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS {k}"
+        for k in keys
     )
+    foreign = ", ".join(f"sum(f.cnt * ({conv[k]})) AS {k}" for k in keys)
+    total = ", ".join(f"CAST(h.{k} + coalesce(x.{k}, 0) AS BIGINT) AS {k}" for k in keys)
+    return f"""
+WITH pieces_{name} AS ({pieces}),
+home_deltas AS (
+  SELECT seg, t_from + {shift} AS p, {plus} FROM pieces_{name} WHERE currency = '{cur}'
+  UNION ALL
+  SELECT seg, t_to + {shift} AS p, {minus} FROM pieces_{name} WHERE currency = '{cur}'
+), home_summed AS (
+  SELECT seg, p, {summed} FROM home_deltas GROUP BY seg, p
+), segs AS (
+  SELECT DISTINCT seg FROM pieces_{name}
+), grid AS (
+  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
+), home AS (
+  SELECT g.seg, g.p, {running}
+  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
+), fdeltas AS (
+  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_{name} WHERE currency <> '{cur}'
+  UNION ALL
+  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_{name} WHERE currency <> '{cur}'
+), fcounts AS (
+  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
+), fintervals AS (
+  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
+  FROM fcounts
+  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
+), fsums AS (
+  SELECT f.seg, ps.p + {shift} AS p, {foreign}
+  FROM fintervals f
+  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
+  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + {rate_shift}
+  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
+  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
+  GROUP BY f.seg, ps.p + {shift}
+)
+SELECT h.seg, h.p, {total}
+FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+"""
+
+
+def levels_stage(frame: Frame, dimension: str) -> Stage:
+    """MRR (reporting currency, each period's own rate) and paying customers per segment."""
+    d = _ident(dimension)
+    pieces = (
+        f"SELECT seg, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to "
+        f"FROM seg_{d} WHERE mrr_native > 0"
+    )
+    return Stage(
+        f"levels_{d}",
+        interval_sums(frame, "lv", pieces, {"mrr": "{a}", "customers": "1"}),
+    )
+
+
+def fx_stage(frame: Frame, dimension: str) -> Stage:
+    """The exchange-rate effect per segment and period, for customers billed in other currencies.
+
+    A customer is in the segment it was in at the period's start: in the first period of a
+    stretch that follows a paying one, that is the earlier stretch's segment.
+    """
+    d = _ident(dimension)
+    cur = frame.settings.reporting_currency
+    pieces = f"""
+SELECT CASE WHEN prev_native > 0 THEN prev_seg ELSE seg END AS seg, currency,
+       mrr_native AS n0, 0 AS n1, p_from AS t_from, p_from + 1 AS t_to
+FROM seg_{d} WHERE mrr_native > 0 AND currency <> '{cur}' AND p_from >= {frame.first_p}
+UNION ALL
+SELECT seg, currency, mrr_native AS n0, 0 AS n1, greatest(p_from + 1, {frame.first_p}) AS t_from,
+       p_to AS t_to
+FROM seg_{d}
+WHERE mrr_native > 0 AND currency <> '{cur}' AND p_to > greatest(p_from + 1, {frame.first_p})"""
+    return Stage(f"fx_{d}", interval_sums(frame, "fx", pieces, {"fx": "{a} - {a_prev}"}))
 
 
 def bridge_stage(frame: Frame, dimension: str) -> Stage:
@@ -374,10 +459,10 @@ def bridge_stage(frame: Frame, dimension: str) -> Stage:
         f"bridge_{d}",
         f"""
 WITH attributed AS (
-  SELECT CASE WHEN m.p = s.p_from AND s.prev_native > 0 THEN s.prev_seg ELSE s.seg END AS seg,
+  SELECT CASE WHEN s.prev_native > 0 THEN s.prev_seg ELSE s.seg END AS seg,
          m.p, m.movement, m.amount
   FROM movements m
-  JOIN seg_{d} s ON s.customer_id = m.customer_id AND s.p_from = m.stretch_from
+  JOIN seg_{d} s ON s.customer_id = m.customer_id AND s.p_from = m.p
 ), sums AS (
   SELECT seg, p,
     sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS new,
@@ -385,66 +470,67 @@ WITH attributed AS (
     sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS expansion,
     sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS contraction,
     sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS churn,
-    sum(CASE WHEN movement = 'fx' THEN amount ELSE 0 END) AS fx,
     sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS new_customers,
     sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS reactivated_customers,
     sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS churned_customers
   FROM attributed GROUP BY seg, p
+), segs AS (
+  SELECT seg FROM levels_{d} GROUP BY seg HAVING max(customers) > 0
+  UNION SELECT seg FROM sums
 )
-SELECT l0.seg AS segment, l1.p, ps.period_end, l0.mrr AS start_mrr,
-       CAST(coalesce(new, 0) AS BIGINT) AS new,
-       CAST(coalesce(reactivation, 0) AS BIGINT) AS reactivation,
-       CAST(coalesce(expansion, 0) AS BIGINT) AS expansion,
-       CAST(coalesce(contraction, 0) AS BIGINT) AS contraction,
-       CAST(coalesce(churn, 0) AS BIGINT) AS churn,
-       CAST(coalesce(fx, 0) AS BIGINT) AS fx,
-       CAST(l0.mrr + coalesce(new, 0) + coalesce(reactivation, 0) + coalesce(expansion, 0)
-            - coalesce(contraction, 0) - coalesce(churn, 0) + coalesce(fx, 0) AS BIGINT) AS end_mrr,
-       l0.customers AS customers_start,
-       CAST(l0.customers + coalesce(new_customers, 0) + coalesce(reactivated_customers, 0)
-            - coalesce(churned_customers, 0) AS BIGINT) AS customers_end,
-       CAST(coalesce(new_customers, 0) AS BIGINT) AS new_customers,
-       CAST(coalesce(reactivated_customers, 0) AS BIGINT) AS reactivated_customers,
-       CAST(coalesce(churned_customers, 0) AS BIGINT) AS churned_customers
-FROM levels_{d} l1
-JOIN levels_{d} l0 ON l0.seg = l1.seg AND l0.p = l1.p - 1
-JOIN periods ps ON ps.p = l1.p
-LEFT JOIN sums x ON x.seg = l1.seg AND x.p = l1.p
+SELECT g.seg AS segment, ps.p, ps.period_end,
+       CAST(coalesce(l0.mrr, 0) AS BIGINT) AS start_mrr,
+       CAST(coalesce(x.new, 0) AS BIGINT) AS new,
+       CAST(coalesce(x.reactivation, 0) AS BIGINT) AS reactivation,
+       CAST(coalesce(x.expansion, 0) AS BIGINT) AS expansion,
+       CAST(coalesce(x.contraction, 0) AS BIGINT) AS contraction,
+       CAST(coalesce(x.churn, 0) AS BIGINT) AS churn,
+       CAST(coalesce(f.fx, 0) AS BIGINT) AS fx,
+       CAST(coalesce(l0.mrr, 0) + coalesce(x.new, 0) + coalesce(x.reactivation, 0)
+            + coalesce(x.expansion, 0) - coalesce(x.contraction, 0) - coalesce(x.churn, 0)
+            + coalesce(f.fx, 0) AS BIGINT) AS end_mrr,
+       CAST(coalesce(l0.customers, 0) AS BIGINT) AS customers_start,
+       CAST(coalesce(l0.customers, 0) + coalesce(x.new_customers, 0)
+            + coalesce(x.reactivated_customers, 0) - coalesce(x.churned_customers, 0)
+            AS BIGINT) AS customers_end,
+       CAST(coalesce(x.new_customers, 0) AS BIGINT) AS new_customers,
+       CAST(coalesce(x.reactivated_customers, 0) AS BIGINT) AS reactivated_customers,
+       CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
+FROM (SELECT DISTINCT seg FROM segs) AS g
+CROSS JOIN periods ps
+LEFT JOIN levels_{d} l0 ON l0.seg = g.seg AND l0.p = ps.p - 1
+LEFT JOIN sums x ON x.seg = g.seg AND x.p = ps.p
+LEFT JOIN fx_{d} f ON f.seg = g.seg AND f.p = ps.p
+WHERE ps.p >= {frame.first_p}
 """,
     )
 
 
 def window_changes_stage(frame: Frame, dimension: str, window: int) -> Stage:
-    """Cohort customers whose MRR may differ between t0 = t1 - window and t1, per window end."""
+    """What changed for cohort customers between t0 and t1 = t0 + window, per window end t1.
+
+    Only customers whose MRR moved differ from the cohort's start; each such (earlier stretch,
+    later stretch) pair holds over a range of t0, and is summed over that range.
+    """
     d = _ident(dimension)
-    ks = ", ".join(f"({k})" for k in range(window))
-    return Stage(
-        f"wchanges_{d}_{window}",
-        f"""
-WITH touched AS (
-  SELECT DISTINCT s.customer_id, s.p_from + k.k AS t1
-  FROM seg_{d} s CROSS JOIN (VALUES {ks}) AS k(k)
-  WHERE s.p_from + k.k <= {frame.last_p} AND s.p_from + k.k - {window} >= {frame.first_p}
-), pairs AS (
-  SELECT t.t1, s0.seg AS seg0, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1
-  FROM touched t
-  JOIN seg_{d} s0 ON s0.customer_id = t.customer_id
-       AND s0.p_from <= t.t1 - {window} AND t.t1 - {window} < s0.p_to
-  JOIN seg_{d} s1 ON s1.customer_id = t.customer_id AND s1.p_from <= t.t1 AND t.t1 < s1.p_to
-  WHERE s0.mrr_native > 0
-), valued AS (
-  SELECT p.t1, p.seg0, p.n1,
-         CAST(round(p.n0 * r.rate) AS BIGINT) AS a, CAST(round(p.n1 * r.rate) AS BIGINT) AS b
-  FROM pairs p JOIN rates r ON r.currency = p.currency AND r.p = p.t1 - {window}
-)
-SELECT t1 AS p, seg0 AS seg,
-  sum(CASE WHEN n1 > 0 AND b > a THEN b - a ELSE 0 END) AS expansion,
-  sum(CASE WHEN n1 > 0 AND b < a THEN a - b ELSE 0 END) AS contraction,
-  sum(CASE WHEN n1 = 0 THEN a ELSE 0 END) AS churn,
-  sum(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers
-FROM valued GROUP BY t1, seg0
-""",
-    )
+    w = window
+    pieces = f"""
+SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
+       greatest(s0.p_from, s1.p_from - {w}, {frame.first_p}) AS t_from,
+       least(s0.p_to, s1.p_to - {w}, {frame.last_p - w + 1}) AS t_to
+FROM seg_{d} s0
+JOIN seg_{d} s1 ON s1.customer_id = s0.customer_id AND s1.p_from > s0.p_from
+     AND s1.p_from - {w} < s0.p_to
+WHERE s0.mrr_native > 0
+  AND greatest(s0.p_from, s1.p_from - {w}, {frame.first_p})
+      < least(s0.p_to, s1.p_to - {w}, {frame.last_p - w + 1})"""
+    sums = {
+        "expansion": "CASE WHEN n1 > 0 AND {b} > {a} THEN {b} - {a} ELSE 0 END",
+        "contraction": "CASE WHEN n1 > 0 AND {b} < {a} THEN {a} - {b} ELSE 0 END",
+        "churn": "CASE WHEN n1 = 0 THEN {a} ELSE 0 END",
+        "churned_customers": "CASE WHEN n1 = 0 THEN 1 ELSE 0 END",
+    }
+    return Stage(f"wchanges_{d}_{w}", interval_sums(frame, "wc", pieces, sums, shift=w))
 
 
 def retention_stage(frame: Frame, dimension: str, window: int) -> Stage:
@@ -532,6 +618,7 @@ def base_stages(frame: Frame) -> list[Stage]:
         periods_stage(frame),
         rates_stage(frame),
         lines_stage(frame),
+        pieces_stage(frame),
         raw_stretches_stage(frame),
         stretches_stage(frame),
         banded_stage(frame),
@@ -545,6 +632,7 @@ def dimension_stages(frame: Frame, dimension: str) -> list[Stage]:
     stages = [
         segmented_stage(frame, dimension),
         levels_stage(frame, dimension),
+        fx_stage(frame, dimension),
         bridge_stage(frame, dimension),
     ]
     for window in frame.windows:

@@ -25,7 +25,7 @@ class DuckDBExecutor:
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
 
-    def query(self, sql: str, params: list[object] | None = None) -> pa.Table:
+    def query(self, sql: str, params: list[object] | dict[str, object] | None = None) -> pa.Table:
         return self.con.sql(sql, params=params or None).to_arrow_table()
 
     def scalar(self, sql: str) -> object:

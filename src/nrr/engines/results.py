@@ -17,12 +17,15 @@ if TYPE_CHECKING:
 MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn", "fx")
 
 
+Params = list[object] | dict[str, object] | None
+
+
 class Executor(Protocol):
     name: str
 
     def run(self, stage: pipeline.Stage) -> None: ...
 
-    def query(self, sql: str, params: list[object] | None = None) -> pa.Table: ...
+    def query(self, sql: str, params: Params = None) -> pa.Table: ...
 
     def scalar(self, sql: str) -> object: ...
 
@@ -30,6 +33,9 @@ class Executor(Protocol):
 
 
 RatesFor = Callable[[list[str], list[int]], "pa.Table"]
+
+
+CUSTOMER_SORTS = {"mrr": "mrr", "customer_id": "s.customer_id", "last_movement": "l.last_movement_p"}
 
 
 class UnknownDimension(ValueError):
@@ -125,8 +131,9 @@ class Results:
             f"SELECT {cols}{rest} FROM retention_{d}_{window} ORDER BY segment, p"
         )
 
-    def movements(self, p: int | None = None, movement: str | None = None) -> pa.Table:
-        where, params = _filters(p, movement)
+    def movements(self, p: int | None = None, movement: str | None = None,
+                  customer_id: str | None = None) -> pa.Table:
+        where, params = _filters(p, movement, customer_id)
         return self.executor.query(
             "SELECT customer_id, p, movement, amount, mrr_before, mrr_after, churn_reason "
             f"FROM movements {where} ORDER BY p, movement, customer_id",
@@ -157,6 +164,55 @@ class Results:
             [p, p, p],
         )
 
+    def fx_customers(self, p: int) -> pa.Table:
+        """Customers billed in another currency whose MRR moved with the rates in period ``p``."""
+        if self.frame is None:
+            raise ValueError("no data")
+        return self.executor.query(pipeline.fx_customers_sql(self.frame), {"p": p})
+
+    def customer_timeline(self, customer_id: str) -> pa.Table:
+        """One customer's MRR in every period (reporting currency at each period's rate)."""
+        return self.executor.query(
+            "SELECT ps.p, ps.period_end, s.currency, s.mrr_native, "
+            "CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr, s.plan "
+            "FROM banded s JOIN periods ps ON s.p_from <= ps.p AND ps.p < s.p_to "
+            "JOIN rates r ON r.currency = s.currency AND r.p = ps.p "
+            "WHERE s.customer_id = ? ORDER BY ps.p",
+            [customer_id],
+        )
+
+    def customer_list(self, *, search: str | None = None, sort: str = "mrr",
+                      descending: bool = True, limit: int = 100, offset: int = 0) -> pa.Table:
+        """Every customer with its MRR in the last period, plan and last movement."""
+        order = CUSTOMER_SORTS.get(sort)
+        if order is None:
+            raise ValueError(f"sort must be one of {', '.join(CUSTOMER_SORTS)}")
+        direction = "DESC" if descending else "ASC"
+        where = "WHERE s.customer_id ILIKE ?" if search else ""
+        params: list[object] = [self.last_period, self.last_period + 1]
+        if search:
+            params.append("%" + search.replace("%", "").replace("_", "") + "%")
+        params += [int(limit), int(offset)]
+        return self.executor.query(
+            f"""
+WITH last AS (
+  SELECT customer_id, arg_max(movement, p) AS last_movement, max(p) AS last_movement_p
+  FROM movements GROUP BY customer_id
+), cur AS (
+  SELECT s.customer_id, s.currency, s.mrr_native, s.plan,
+         CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr
+  FROM banded s JOIN rates r ON r.currency = s.currency AND r.p = ?
+  WHERE s.p_to = ?
+)
+SELECT s.customer_id, s.currency, CASE WHEN s.mrr_native > 0 THEN s.mrr ELSE 0 END AS mrr,
+       s.plan, l.last_movement, l.last_movement_p
+FROM cur s LEFT JOIN last l ON l.customer_id = s.customer_id
+{where}
+ORDER BY {order} {direction}, s.customer_id
+LIMIT ? OFFSET ?""",
+            params,
+        )
+
     def segment_of(self, by: str, p: int) -> pa.Table:
         """Each customer's segment in period ``p`` (the stretch covering it)."""
         d = self._ensure(by)
@@ -183,9 +239,13 @@ ORDER BY s0.customer_id""",
         )
 
 
-def _filters(p: int | None, movement: str | None) -> tuple[str, list[object]]:
+def _filters(p: int | None, movement: str | None,
+             customer_id: str | None = None) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
+    if customer_id is not None:
+        clauses.append("customer_id = ?")
+        params.append(customer_id)
     if p is not None:
         clauses.append("p = ?")
         params.append(p)

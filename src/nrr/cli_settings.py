@@ -1,0 +1,42 @@
+"""`nrr settings`: show the workspace's metric settings, or change them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from nrr.cli import fail, json_out
+from nrr.cli_options import json_option, setting_options, split_settings, workspace_option
+
+
+@click.command("settings")
+@workspace_option
+@setting_options
+@click.option("--size-bands", help="Size band thresholds in minor units, e.g. 10000,50000,200000.")
+@json_option
+def settings_command(workspace: str, size_bands: str | None, as_json: bool, **kwargs: Any) -> None:
+    """Show the settings; any option given changes that setting for the workspace."""
+    from nrr.api import open_workspace
+    from nrr.store import WorkspaceError
+
+    overrides, _ = split_settings(kwargs)
+    if size_bands:
+        try:
+            overrides["size_bands"] = tuple(int(x) for x in size_bands.split(","))
+        except ValueError:
+            fail("--size-bands takes whole numbers separated by commas", 2)
+    try:
+        with open_workspace(workspace) as ws:
+            settings = ws.settings.replace(**overrides)
+            if overrides:
+                ws.save_settings(settings)
+    except (WorkspaceError, ValueError) as exc:
+        return fail(str(exc), 2)
+    import dataclasses
+
+    data = dataclasses.asdict(settings)
+    if as_json:
+        return json_out(data)
+    for key, value in data.items():
+        click.echo(f"{key:22s} {value}")

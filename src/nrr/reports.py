@@ -1,0 +1,278 @@
+"""Report tables as JSON-able rows. The CLI's --json and the web API both print exactly these.
+
+Money stays in integer minor units (``*_mrr`` and movement fields); ratios are floats rounded to six
+places for display only (exact values come from integer numerators and denominators that every row
+also carries). Every aggregate row carries a ``drill`` with the arguments that list its customers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nrr.core import metrics
+from nrr.core.periods import index_of
+from nrr.engines.results import MOVEMENTS, Results
+
+if TYPE_CHECKING:
+    from nrr.store import Workspace
+
+Row = dict[str, Any]
+BRIDGE_MOVEMENTS = MOVEMENTS  # new, reactivation, expansion, contraction, churn, fx
+
+
+def _f(value: Any) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+def _period_range(res: Results, start: int | None, end: int | None) -> tuple[int, int]:
+    periods = res.periods
+    lo = periods[0] if start is None else max(start, periods[0])
+    hi = periods[-1] if end is None else min(end, periods[-1])
+    return lo, hi
+
+
+def _drill(res: Results, metric: str, p: int, by: str | None, segment: str | None) -> Row:
+    drill: Row = {"metric": metric, "period": res.label(p)}
+    if by is not None:
+        drill.update(by=by, segment=segment)
+    return drill
+
+
+# -- bridge ---------------------------------------------------------------------------------------
+def bridge(res: Results, by: str | None = None, start: int | None = None,
+           end: int | None = None) -> list[Row]:
+    """The MRR bridge per period (and segment): start + movements = end, in minor units."""
+    if res.empty:
+        return []
+    lo, hi = _period_range(res, start, end)
+    rows = []
+    for r in res.bridge(by).to_pylist():
+        if not lo <= r["p"] <= hi:
+            continue
+        seg = r.get("segment")
+        row: Row = {"period": res.label(r["p"]), "period_end": r["period_end"].isoformat()}
+        if by is not None:
+            row["segment"] = seg
+        row.update({k: r[k] for k in (
+            "start_mrr", *BRIDGE_MOVEMENTS, "end_mrr", "customers_start", "customers_end",
+            "new_customers", "reactivated_customers", "churned_customers")})
+        row["quick_ratio"] = _f(metrics.quick_ratio(
+            r["new"], r["reactivation"], r["expansion"], r["contraction"], r["churn"]))
+        row["gross_mrr_churn"] = _f(metrics.gross_mrr_churn(r["start_mrr"], r["contraction"],
+                                                            r["churn"]))
+        row["net_mrr_churn"] = _f(metrics.net_mrr_churn(
+            r["start_mrr"], r["expansion"], r["contraction"], r["churn"]))
+        row["drill"] = {m: _drill(res, m, r["p"], by, seg) for m in ("start", *BRIDGE_MOVEMENTS)}
+        rows.append(row)
+    return rows
+
+
+# -- retention ------------------------------------------------------------------------------------
+def retention(res: Results, window: int = 1, by: str | None = None, start: int | None = None,
+              end: int | None = None) -> list[Row]:
+    """NRR, GRR and logo retention per window end (and segment at the window's start)."""
+    if res.empty or window not in (res.frame.windows if res.frame else ()):
+        return []
+    lo, hi = _period_range(res, start, end)
+    rows = []
+    for r in res.retention(window, by).to_pylist():
+        if not lo <= r["p"] <= hi:
+            continue
+        row: Row = {"period": res.label(r["p"]), "period_end": r["period_end"].isoformat(),
+                    "window": window, "from_period": res.label(r["p"] - window)}
+        if by is not None:
+            row["segment"] = r["segment"]
+        row.update({k: r[k] for k in ("start_mrr", "end_mrr", "gross_mrr", "expansion",
+                                       "contraction", "churn", "customers_start",
+                                       "customers_retained")})
+        nrr = metrics.ratio(r["end_mrr"], r["start_mrr"])
+        row["nrr"] = _f(nrr)
+        row["grr"] = _f(metrics.ratio(r["gross_mrr"], r["start_mrr"]))
+        row["logo_retention"] = _f(metrics.ratio(r["customers_retained"], r["customers_start"]))
+        found = metrics.band(nrr)
+        row["band"] = found.key if found else None
+        row["drill"] = {"cohort": {"metric": f"window{window}", "period": res.label(r["p"]),
+                                   **({"by": by, "segment": r["segment"]} if by else {})}}
+        rows.append(row)
+    return rows
+
+
+# -- headline -------------------------------------------------------------------------------------
+def headline(res: Results) -> Row:
+    """The one-screen summary: MRR, ARR, customers, TTM and monthly NRR/GRR, band, warnings."""
+    currency = res.settings.reporting_currency
+    if res.empty:
+        return {"as_of": res.as_of.isoformat(), "currency": currency, "empty": True,
+                "warnings": ["No data yet: import a billing export or sync Stripe."]}
+    last = bridge(res)[-1]
+    month = _last(retention(res, 1))
+    ttm_rows = retention(res, res.ttm_window)
+    ttm = _last(ttm_rows)
+    ttm_nrr = _exact(ttm, "end_mrr")
+    ttm_grr = _exact(ttm, "gross_mrr")
+    warnings = [w for w in (
+        metrics.masking_warning(ttm_nrr, ttm_grr),
+        metrics.falling_warning([metrics.ratio(r["end_mrr"], r["start_mrr"]) for r in ttm_rows]),
+    ) if w]
+    if ttm is None:
+        warnings.append("Less than twelve months of history: the TTM figures need a full year.")
+    band = metrics.band(ttm_nrr)
+    return {
+        "as_of": res.as_of.isoformat(),
+        "currency": currency,
+        "period": last["period"],
+        "grain": res.settings.period,
+        "mrr": last["end_mrr"],
+        "arr": 12 * last["end_mrr"],
+        "customers": last["customers_end"],
+        "arpa": (last["end_mrr"] // last["customers_end"]) if last["customers_end"] else None,
+        "ttm": ttm,
+        "month": month,
+        "band": None if band is None else {"key": band.key, "label": band.label,
+                                           "low": band.low, "high": band.high},
+        "public_saas_median": list(metrics.PUBLIC_SAAS_MEDIAN),
+        "years_to_double": _f(metrics.years_to_double(ttm_nrr)),
+        "base_value_after_years": {str(n): _f(metrics.compounded(ttm_nrr, n)) for n in (1, 3, 5)},
+        "quick_ratio": last["quick_ratio"],
+        "gross_mrr_churn": last["gross_mrr_churn"],
+        "net_mrr_churn": last["net_mrr_churn"],
+        "bridge": last,
+        "warnings": warnings,
+    }
+
+
+def _last(rows: list[Row]) -> Row | None:
+    return rows[-1] if rows else None
+
+
+def _exact(row: Row | None, numerator: str) -> Any:
+    return None if row is None else metrics.ratio(row[numerator], row["start_mrr"])
+
+
+# -- cohorts and segments -------------------------------------------------------------------------
+def cohorts(res: Results) -> list[Row]:
+    """Cohort (period of first payment) × age: NRR and logo retention at the cohort's rates."""
+    if res.empty:
+        return []
+    return [
+        {
+            "cohort": res.label(r["cohort"]), "age": r["age"],
+            "customers_start": r["customers_start"], "mrr_start": r["mrr_start"],
+            "customers": r["customers"], "mrr": r["mrr"],
+            "nrr": _f(metrics.ratio(r["mrr"], r["mrr_start"])),
+            "logo_retention": _f(metrics.ratio(r["customers"], r["customers_start"])),
+        }
+        for r in res.cohorts().to_pylist()
+    ]
+
+
+def segments(res: Results, by: str) -> list[Row]:
+    """One row per segment: current MRR and customers, monthly and TTM NRR/GRR, masking flag."""
+    if res.empty:
+        return []
+    last = res.periods[-1]
+    current = {r["segment"]: r for r in res.bridge(by).to_pylist() if r["p"] == last}
+    month = {r["segment"]: r for r in retention(res, 1, by) if r["period"] == res.label(last)}
+    ttm = {r["segment"]: r for r in retention(res, res.ttm_window, by)
+           if r["period"] == res.label(last)}
+    rows = []
+    for seg in sorted(set(current) | set(ttm)):
+        cur = current.get(seg, {})
+        t = ttm.get(seg)
+        warn = metrics.masking_warning(_exact(t, "end_mrr"), _exact(t, "gross_mrr"))
+        rows.append({
+            "segment": seg,
+            "mrr": cur.get("end_mrr", 0),
+            "customers": cur.get("customers_end", 0),
+            "month_nrr": month.get(seg, {}).get("nrr"),
+            "month_grr": month.get(seg, {}).get("grr"),
+            "ttm_nrr": None if t is None else t["nrr"],
+            "ttm_grr": None if t is None else t["grr"],
+            "ttm_start_mrr": None if t is None else t["start_mrr"],
+            "ttm_end_mrr": None if t is None else t["end_mrr"],
+            "masking_warning": warn,
+            "drill": {"metric": "end", "period": res.label(last), "by": by, "segment": seg},
+        })
+    return rows
+
+
+# -- customers ------------------------------------------------------------------------------------
+def customers_behind(res: Results, metric: str, period: int, by: str | None = None,
+                     segment: str | None = None) -> list[Row]:
+    """The customers behind one figure: a movement, the start or end MRR, or a window's cohort."""
+    if metric in ("new", "reactivation", "expansion", "contraction", "churn"):
+        rows = [
+            {"customer_id": r["customer_id"], "amount": r["amount"],
+             "mrr_before": r["mrr_before"], "mrr_after": r["mrr_after"],
+             "churn_reason": r["churn_reason"]}
+            for r in res.movements(period, metric).to_pylist()
+        ]
+        return _in_segment(res, rows, by, segment, period - 1 if metric in (
+            "expansion", "contraction", "churn") else period)
+    if metric == "fx":
+        return _in_segment(res, res.fx_customers(period).to_pylist(), by, segment, period - 1)
+    if metric in ("start", "end"):
+        p = period - 1 if metric == "start" else period
+        rows = [{"customer_id": r["customer_id"], "mrr": r["mrr"], "currency": r["currency"],
+                 "mrr_native": r["mrr_native"], "plan": r["plan"]}
+                for r in res.customer_mrr(p).to_pylist()]
+        return _in_segment(res, rows, by, segment, p)
+    if metric.startswith("window"):
+        window = int(metric.removeprefix("window"))
+        rows = res.window_customers(period, window, by).to_pylist()
+        return [r for r in rows if segment is None or r["segment"] == segment]
+    raise ValueError(
+        f"unknown metric {metric!r}: use start, end, new, reactivation, expansion, contraction, "
+        "churn, fx or window1/window12"
+    )
+
+
+def _in_segment(res: Results, rows: list[Row], by: str | None, segment: str | None,
+                p: int) -> list[Row]:
+    if by is None or segment is None:
+        return rows
+    members = {r["customer_id"] for r in res.segment_of(by, p).to_pylist()
+               if r["segment"] == segment}
+    members |= {r["customer_id"] for r in res.segment_of(by, p + 1).to_pylist()
+                if r["segment"] == segment} if p + 1 <= res.periods[-1] else set()
+    return [r for r in rows if r["customer_id"] in members]
+
+
+def customers(res: Results, *, search: str | None = None, sort: str = "mrr",
+              descending: bool = True, limit: int = 100, offset: int = 0) -> list[Row]:
+    """The customer list at the last period: current MRR, plan and the last movement."""
+    return res.customer_list(search=search, sort=sort, descending=descending, limit=limit,
+                             offset=offset).to_pylist()
+
+
+def explain(res: Results, workspace: Workspace, customer_id: str) -> Row:
+    """A customer's MRR timeline, movements, revenue lines and the raw rows behind them."""
+    timeline = res.customer_timeline(customer_id).to_pylist()
+    lines = workspace.customer_lines(customer_id)
+    if not lines:
+        raise KeyError(f"unknown customer {customer_id!r}")
+    moves = [
+        {**r, "period": res.label(r["p"])}
+        for r in res.movements().to_pylist() if r["customer_id"] == customer_id
+    ] if not res.empty else []
+    refs = sorted({str(line["source_ref"]) for line in lines})
+    return {
+        "customer_id": customer_id,
+        "currency": lines[0]["currency"],
+        "timeline": [{**t, "period": res.label(t["p"])} for t in timeline],
+        "movements": moves,
+        "lines": lines,
+        "source_rows": [{"source": s, "source_ref": ref, "payload": payload}
+                        for s, ref, payload in workspace.source_rows(refs)],
+    }
+
+
+def period_index(res: Results, text: str) -> int:
+    """A period label ('2025-03') or ISO date to its index, at the results' grain."""
+    from datetime import date
+
+    from nrr.core.periods import parse_label
+
+    if len(text) == 10:
+        return index_of(date.fromisoformat(text), res.settings.period)
+    return parse_label(text, res.settings.period)
