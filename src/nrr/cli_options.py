@@ -13,8 +13,12 @@ import click
 DEFAULT_WORKSPACE = "nrr-workspace"
 
 workspace_option = click.option(
-    "--workspace", "-w", "workspace", type=click.Path(file_okay=False),
-    default=lambda: os.environ.get("NRR_WORKSPACE", DEFAULT_WORKSPACE), show_default=DEFAULT_WORKSPACE,
+    "--workspace",
+    "-w",
+    "workspace",
+    type=click.Path(file_okay=False),
+    default=lambda: os.environ.get("NRR_WORKSPACE", DEFAULT_WORKSPACE),
+    show_default=DEFAULT_WORKSPACE,
     help="Workspace folder (or set NRR_WORKSPACE).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
@@ -30,20 +34,40 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 
 
 SETTING_OPTIONS: list[Callable[[Any], Any]] = [
-    click.option("--as-of", "as_of", callback=_date, help="Read the data as of this day "
-                 "(YYYY-MM-DD; default: today)."),
+    click.option(
+        "--as-of",
+        "as_of",
+        callback=_date,
+        help="Read the data as of this day (YYYY-MM-DD; default: today).",
+    ),
     click.option("--period", type=click.Choice(["month", "quarter", "year"]), help="Period grain."),
     click.option("--currency", "reporting_currency", help="Reporting currency (ISO code)."),
-    click.option("--discounts", type=click.Choice(["recurring", "forever", "all", "none"]),
-                 help="Which discounts reduce MRR."),
-    click.option("--churn-timing", type=click.Choice(["ended", "requested"]),
-                 help="Churn when the subscription ends, or when cancellation is requested."),
-    click.option("--grace-days", "past_due_grace_days", type=click.IntRange(min=0),
-                 help="Past-due days after which a subscription counts as churned."),
-    click.option("--metered", type=click.Choice(["exclude", "trailing_average"]),
-                 help="Usage-based prices: excluded, or their trailing 3-period average."),
-    click.option("--fx-date", type=click.Choice(["period_end", "service_start", "fixed"]),
-                 help="Which day's exchange rate converts revenue."),
+    click.option(
+        "--discounts",
+        type=click.Choice(["recurring", "forever", "all", "none"]),
+        help="Which discounts reduce MRR.",
+    ),
+    click.option(
+        "--churn-timing",
+        type=click.Choice(["ended", "requested"]),
+        help="Churn when the subscription ends, or when cancellation is requested.",
+    ),
+    click.option(
+        "--grace-days",
+        "past_due_grace_days",
+        type=click.IntRange(min=0),
+        help="Past-due days after which a subscription counts as churned.",
+    ),
+    click.option(
+        "--metered",
+        type=click.Choice(["exclude", "trailing_average"]),
+        help="Usage-based prices: excluded, or their trailing 3-period average.",
+    ),
+    click.option(
+        "--fx-date",
+        type=click.Choice(["period_end", "service_start", "fixed"]),
+        help="Which day's exchange rate converts revenue.",
+    ),
 ]
 
 
@@ -53,8 +77,15 @@ def setting_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-SETTING_KEYS = ("period", "reporting_currency", "discounts", "churn_timing",
-                "past_due_grace_days", "metered", "fx_date")
+SETTING_KEYS = (
+    "period",
+    "reporting_currency",
+    "discounts",
+    "churn_timing",
+    "past_due_grace_days",
+    "metered",
+    "fx_date",
+)
 
 
 def split_settings(kwargs: dict[str, Any]) -> tuple[dict[str, Any], date | None]:

@@ -22,8 +22,16 @@ from nrr.cli_options import json_option, setting_options, with_workspace_results
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print the bridge (or cohorts) as CSV.")
 @with_workspace_results
-def report_command(ws: Any, res: Any, start: str | None, end: str | None, by: str | None,
-                   cohorts: bool, as_json: bool, as_csv: bool) -> None:
+def report_command(
+    ws: Any,
+    res: Any,
+    start: str | None,
+    end: str | None,
+    by: str | None,
+    cohorts: bool,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
     """The MRR bridge, NRR/GRR for the period and the trailing twelve months, and warnings."""
     from nrr import reports
 
@@ -32,8 +40,10 @@ def report_command(ws: Any, res: Any, start: str | None, end: str | None, by: st
     data = {
         "headline": reports.headline(res),
         "bridge": reports.bridge(res, by, lo, hi),
-        "retention": {"period": reports.retention(res, 1, by, lo, hi),
-                      "ttm": reports.retention(res, res.ttm_window, by, lo, hi)},
+        "retention": {
+            "period": reports.retention(res, 1, by, lo, hi),
+            "ttm": reports.retention(res, res.ttm_window, by, lo, hi),
+        },
     }
     if by:
         data["segments"] = reports.segments(res, by)
@@ -58,11 +68,19 @@ def _render(data: dict[str, Any], currency: str) -> None:
     for warning in head["warnings"]:
         out.print(f"[bold yellow]⚠ {warning}[/]")
     out.print(render.bridge_table(data["bridge"], currency, f"MRR bridge ({currency})"))
-    out.print(render.retention_table(data["retention"]["ttm"], currency,
-                                     "Net and gross revenue retention, trailing twelve months"))
+    out.print(
+        render.retention_table(
+            data["retention"]["ttm"],
+            currency,
+            "Net and gross revenue retention, trailing twelve months",
+        )
+    )
     if "segments" in data:
-        out.print(render.rows_table(data["segments"], "Segments", currency,
-                                    ("mrr", "ttm_start_mrr", "ttm_end_mrr")))
+        out.print(
+            render.rows_table(
+                data["segments"], "Segments", currency, ("mrr", "ttm_start_mrr", "ttm_end_mrr")
+            )
+        )
     if "cohorts" in data:
         out.print(render.cohort_table(data["cohorts"], "nrr"))
         out.print(render.cohort_table(data["cohorts"], "logo_retention"))
@@ -72,8 +90,7 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     if rows:
         keys = [k for k in rows[0] if k != "drill"]
-        writer = csv.DictWriter(buffer, fieldnames=keys, extrasaction="ignore",
-                                lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     return buffer.getvalue()
@@ -96,26 +113,55 @@ def explain_command(ws: Any, res: Any, customer_id: str, as_json: bool) -> None:
     out = render.console()
     out.print(render.rows_table(data["timeline"], f"{customer_id}: MRR by period", cur, ("mrr",)))
     out.print(render.rows_table(data["movements"], "Movements", cur, ("amount",)))
-    out.print(render.rows_table(
-        [{k: line[k] for k in ("line_id", "source_ref", "start_date", "end_date", "mrr_minor",
-                               "currency", "kind", "plan")} for line in data["lines"]],
-        "Revenue lines"))
+    out.print(
+        render.rows_table(
+            [
+                {
+                    k: line[k]
+                    for k in (
+                        "line_id",
+                        "source_ref",
+                        "start_date",
+                        "end_date",
+                        "mrr_minor",
+                        "currency",
+                        "kind",
+                        "plan",
+                    )
+                }
+                for line in data["lines"]
+            ],
+            "Revenue lines",
+        )
+    )
     out.print(render.rows_table(data["source_rows"], "Source rows"))
 
 
 @click.command("customers")
 @workspace_option
 @setting_options
-@click.option("--metric", default="end", show_default=True,
-              help="start, end, new, reactivation, expansion, contraction, churn, fx, "
-                   "window1, window12.")
-@click.option("--at", "period_label", help="Period of the figure, e.g. 2025-03 (default: the last).")
+@click.option(
+    "--metric",
+    default="end",
+    show_default=True,
+    help="start, end, new, reactivation, expansion, contraction, churn, fx, window1, window12.",
+)
+@click.option(
+    "--at", "period_label", help="Period of the figure, e.g. 2025-03 (default: the last)."
+)
 @click.option("--by", help="Segment dimension of --segment.")
 @click.option("--segment", help="Only customers of this segment.")
 @json_option
 @with_workspace_results
-def customers_command(ws: Any, res: Any, metric: str, period_label: str | None, by: str | None,
-                      segment: str | None, as_json: bool) -> None:
+def customers_command(
+    ws: Any,
+    res: Any,
+    metric: str,
+    period_label: str | None,
+    by: str | None,
+    segment: str | None,
+    as_json: bool,
+) -> None:
     """The customers behind one figure of the report (drill-down)."""
     from nrr import render, reports
 
@@ -123,6 +169,11 @@ def customers_command(ws: Any, res: Any, metric: str, period_label: str | None, 
     rows = reports.customers_behind(res, metric, p, by, segment)
     if as_json:
         return json_out(rows)
-    render.console().print(render.rows_table(
-        rows, f"{metric} · {res.label(p)}", res.settings.reporting_currency,
-        ("amount", "mrr", "mrr_before", "mrr_after", "mrr_start", "mrr_end")))
+    render.console().print(
+        render.rows_table(
+            rows,
+            f"{metric} · {res.label(p)}",
+            res.settings.reporting_currency,
+            ("amount", "mrr", "mrr_before", "mrr_after", "mrr_start", "mrr_end"),
+        )
+    )

@@ -1,4 +1,4 @@
-"""Exchange rates as the table the core joins: ECB reference rates, offline, or fixed / a rates file.
+"""Exchange rates as the table the core joins: ECB reference rates offline, fixed, or a file.
 
 The ECB publishes units of each currency per 1 EUR on working days. The rate of a period is that of
 its reading day, or of the last day published before it when there is none that day (weekends,

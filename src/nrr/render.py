@@ -11,8 +11,12 @@ from rich.table import Table
 from nrr.money import format_money
 
 MOVEMENT_STYLE = {
-    "new": "green", "reactivation": "cyan", "expansion": "bright_green",
-    "contraction": "yellow", "churn": "red", "fx": "magenta",
+    "new": "green",
+    "reactivation": "cyan",
+    "expansion": "bright_green",
+    "contraction": "yellow",
+    "churn": "red",
+    "fx": "magenta",
 }
 
 
@@ -30,17 +34,33 @@ def console(width: int | None = None) -> Console:
 
 def bridge_table(rows: Sequence[dict[str, Any]], currency: str, title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for name in ("period", "start", "new", "reactivation", "expansion", "contraction", "churn",
-                 "fx", "end", "customers"):
-        table.add_column(name, justify="left" if name == "period" else "right",
-                         style=MOVEMENT_STYLE.get(name))
+    for name in (
+        "period",
+        "start",
+        "new",
+        "reactivation",
+        "expansion",
+        "contraction",
+        "churn",
+        "fx",
+        "end",
+        "customers",
+    ):
+        table.add_column(
+            name, justify="left" if name == "period" else "right", style=MOVEMENT_STYLE.get(name)
+        )
     for r in rows:
         table.add_row(
             r["period"] + (f" {r['segment']}" if "segment" in r else ""),
-            money(r["start_mrr"], currency), money(r["new"], currency),
-            money(r["reactivation"], currency), money(r["expansion"], currency),
-            money(-r["contraction"], currency), money(-r["churn"], currency),
-            money(r["fx"], currency), money(r["end_mrr"], currency), str(r["customers_end"]),
+            money(r["start_mrr"], currency),
+            money(r["new"], currency),
+            money(r["reactivation"], currency),
+            money(r["expansion"], currency),
+            money(-r["contraction"], currency),
+            money(-r["churn"], currency),
+            money(r["fx"], currency),
+            money(r["end_mrr"], currency),
+            str(r["customers_end"]),
         )
     return table
 
@@ -55,34 +75,49 @@ def retention_table(rows: Sequence[dict[str, Any]], currency: str, title: str) -
         cells = [r["period"]]
         if "segment" in r:
             cells.append(str(r["segment"]))
-        cells += [money(r["start_mrr"], currency), pct(r["nrr"]), pct(r["grr"]),
-                  pct(r["logo_retention"]), r["band"] or "–"]
+        cells += [
+            money(r["start_mrr"], currency),
+            pct(r["nrr"]),
+            pct(r["grr"]),
+            pct(r["logo_retention"]),
+            r["band"] or "–",
+        ]
         table.add_row(*cells)
     return table
 
 
 def headline_table(h: dict[str, Any]) -> Table:
     cur = h["currency"]
-    table = Table(title=f"nrr · as of {h['as_of']} · {cur}", title_justify="left",
-                  show_header=False)
+    table = Table(
+        title=f"nrr · as of {h['as_of']} · {cur}", title_justify="left", show_header=False
+    )
     table.add_column("metric")
     table.add_column("value", justify="right")
     ttm, month = h.get("ttm") or {}, h.get("month") or {}
     rows = [
-        ("MRR", money(h["mrr"], cur)), ("ARR", money(h["arr"], cur)),
-        ("Customers", str(h["customers"])), ("ARPA", money(h["arpa"], cur)),
-        ("NRR (TTM)", pct(ttm.get("nrr"))), ("GRR (TTM)", pct(ttm.get("grr"))),
+        ("MRR", money(h["mrr"], cur)),
+        ("ARR", money(h["arr"], cur)),
+        ("Customers", str(h["customers"])),
+        ("ARPA", money(h["arpa"], cur)),
+        ("NRR (TTM)", pct(ttm.get("nrr"))),
+        ("GRR (TTM)", pct(ttm.get("grr"))),
         ("Logo retention (TTM)", pct(ttm.get("logo_retention"))),
-        (f"NRR ({h['grain']})", pct(month.get("nrr"))), (f"GRR ({h['grain']})", pct(month.get("grr"))),
+        (f"NRR ({h['grain']})", pct(month.get("nrr"))),
+        (f"GRR ({h['grain']})", pct(month.get("grr"))),
         ("Benchmark band", h["band"]["label"] if h.get("band") else "–"),
         ("Public SaaS median NRR", "110–115 %"),
         ("Quick ratio", "–" if h["quick_ratio"] is None else f"{h['quick_ratio']:.2f}"),
-        ("Gross MRR churn", pct(h["gross_mrr_churn"])), ("Net MRR churn", pct(h["net_mrr_churn"])),
-        ("Years to double (at TTM NRR)",
-         "–" if h["years_to_double"] is None else f"{h['years_to_double']:.1f}"),
+        ("Gross MRR churn", pct(h["gross_mrr_churn"])),
+        ("Net MRR churn", pct(h["net_mrr_churn"])),
+        (
+            "Years to double (at TTM NRR)",
+            "–" if h["years_to_double"] is None else f"{h['years_to_double']:.1f}",
+        ),
     ]
-    rows += [(f"Today's base after {n} y", "–" if v is None else f"{v:.2f}×")
-             for n, v in h["base_value_after_years"].items()]
+    rows += [
+        (f"Today's base after {n} y", "–" if v is None else f"{v:.2f}×")
+        for n, v in h["base_value_after_years"].items()
+    ]
     for name, value in rows:
         table.add_row(name, value)
     return table
@@ -98,14 +133,20 @@ def cohort_table(rows: Sequence[dict[str, Any]], field: str, max_age: int = 12) 
     by_key = {(r["cohort"], r["age"]): r for r in rows}
     for c in cohorts:
         first = by_key[(c, 0)]
-        table.add_row(c, str(first["customers_start"]), *[
-            pct(by_key[(c, a)][field]) if (c, a) in by_key else "" for a in range(max_age + 1)
-        ])
+        table.add_row(
+            c,
+            str(first["customers_start"]),
+            *[pct(by_key[(c, a)][field]) if (c, a) in by_key else "" for a in range(max_age + 1)],
+        )
     return table
 
 
-def rows_table(rows: Sequence[dict[str, Any]], title: str, currency: str | None = None,
-               money_fields: Sequence[str] = ()) -> Table:
+def rows_table(
+    rows: Sequence[dict[str, Any]],
+    title: str,
+    currency: str | None = None,
+    money_fields: Sequence[str] = (),
+) -> Table:
     table = Table(title=title, title_justify="left")
     if not rows:
         table.add_column("(none)")
@@ -114,8 +155,12 @@ def rows_table(rows: Sequence[dict[str, Any]], title: str, currency: str | None 
     for k in keys:
         table.add_column(k, justify="right" if k in money_fields else "left")
     for r in rows:
-        table.add_row(*[
-            money(r[k], currency) if (k in money_fields and currency) else
-            ("" if r[k] is None else str(r[k])) for k in keys
-        ])
+        table.add_row(
+            *[
+                money(r[k], currency)
+                if (k in money_fields and currency)
+                else ("" if r[k] is None else str(r[k]))
+                for k in keys
+            ]
+        )
     return table

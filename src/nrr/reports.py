@@ -39,8 +39,9 @@ def _drill(res: Results, metric: str, p: int, by: str | None, segment: str | Non
 
 
 # -- bridge ---------------------------------------------------------------------------------------
-def bridge(res: Results, by: str | None = None, start: int | None = None,
-           end: int | None = None) -> list[Row]:
+def bridge(
+    res: Results, by: str | None = None, start: int | None = None, end: int | None = None
+) -> list[Row]:
     """The MRR bridge per period (and segment): start + movements = end, in minor units."""
     if res.empty:
         return []
@@ -53,23 +54,45 @@ def bridge(res: Results, by: str | None = None, start: int | None = None,
         row: Row = {"period": res.label(r["p"]), "period_end": r["period_end"].isoformat()}
         if by is not None:
             row["segment"] = seg
-        row.update({k: r[k] for k in (
-            "start_mrr", *BRIDGE_MOVEMENTS, "end_mrr", "customers_start", "customers_end",
-            "new_customers", "reactivated_customers", "churned_customers")})
-        row["quick_ratio"] = _f(metrics.quick_ratio(
-            r["new"], r["reactivation"], r["expansion"], r["contraction"], r["churn"]))
-        row["gross_mrr_churn"] = _f(metrics.gross_mrr_churn(r["start_mrr"], r["contraction"],
-                                                            r["churn"]))
-        row["net_mrr_churn"] = _f(metrics.net_mrr_churn(
-            r["start_mrr"], r["expansion"], r["contraction"], r["churn"]))
+        row.update(
+            {
+                k: r[k]
+                for k in (
+                    "start_mrr",
+                    *BRIDGE_MOVEMENTS,
+                    "end_mrr",
+                    "customers_start",
+                    "customers_end",
+                    "new_customers",
+                    "reactivated_customers",
+                    "churned_customers",
+                )
+            }
+        )
+        row["quick_ratio"] = _f(
+            metrics.quick_ratio(
+                r["new"], r["reactivation"], r["expansion"], r["contraction"], r["churn"]
+            )
+        )
+        row["gross_mrr_churn"] = _f(
+            metrics.gross_mrr_churn(r["start_mrr"], r["contraction"], r["churn"])
+        )
+        row["net_mrr_churn"] = _f(
+            metrics.net_mrr_churn(r["start_mrr"], r["expansion"], r["contraction"], r["churn"])
+        )
         row["drill"] = {m: _drill(res, m, r["p"], by, seg) for m in ("start", *BRIDGE_MOVEMENTS)}
         rows.append(row)
     return rows
 
 
 # -- retention ------------------------------------------------------------------------------------
-def retention(res: Results, window: int = 1, by: str | None = None, start: int | None = None,
-              end: int | None = None) -> list[Row]:
+def retention(
+    res: Results,
+    window: int = 1,
+    by: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> list[Row]:
     """NRR, GRR and logo retention per window end (and segment at the window's start)."""
     if res.empty or window not in (res.frame.windows if res.frame else ()):
         return []
@@ -78,21 +101,42 @@ def retention(res: Results, window: int = 1, by: str | None = None, start: int |
     for r in res.retention(window, by).to_pylist():
         if not lo <= r["p"] <= hi:
             continue
-        row: Row = {"period": res.label(r["p"]), "period_end": r["period_end"].isoformat(),
-                    "window": window, "from_period": res.label(r["p"] - window)}
+        row: Row = {
+            "period": res.label(r["p"]),
+            "period_end": r["period_end"].isoformat(),
+            "window": window,
+            "from_period": res.label(r["p"] - window),
+        }
         if by is not None:
             row["segment"] = r["segment"]
-        row.update({k: r[k] for k in ("start_mrr", "end_mrr", "gross_mrr", "expansion",
-                                       "contraction", "churn", "customers_start",
-                                       "customers_retained")})
+        row.update(
+            {
+                k: r[k]
+                for k in (
+                    "start_mrr",
+                    "end_mrr",
+                    "gross_mrr",
+                    "expansion",
+                    "contraction",
+                    "churn",
+                    "customers_start",
+                    "customers_retained",
+                )
+            }
+        )
         nrr = metrics.ratio(r["end_mrr"], r["start_mrr"])
         row["nrr"] = _f(nrr)
         row["grr"] = _f(metrics.ratio(r["gross_mrr"], r["start_mrr"]))
         row["logo_retention"] = _f(metrics.ratio(r["customers_retained"], r["customers_start"]))
         found = metrics.band(nrr)
         row["band"] = found.key if found else None
-        row["drill"] = {"cohort": {"metric": f"window{window}", "period": res.label(r["p"]),
-                                   **({"by": by, "segment": r["segment"]} if by else {})}}
+        row["drill"] = {
+            "cohort": {
+                "metric": f"window{window}",
+                "period": res.label(r["p"]),
+                **({"by": by, "segment": r["segment"]} if by else {}),
+            }
+        }
         rows.append(row)
     return rows
 
@@ -102,18 +146,28 @@ def headline(res: Results) -> Row:
     """The one-screen summary: MRR, ARR, customers, TTM and monthly NRR/GRR, band, warnings."""
     currency = res.settings.reporting_currency
     if res.empty:
-        return {"as_of": res.as_of.isoformat(), "currency": currency, "empty": True,
-                "warnings": ["No data yet: import a billing export or sync Stripe."]}
+        return {
+            "as_of": res.as_of.isoformat(),
+            "currency": currency,
+            "empty": True,
+            "warnings": ["No data yet: import a billing export or sync Stripe."],
+        }
     last = bridge(res)[-1]
     month = _last(retention(res, 1))
     ttm_rows = retention(res, res.ttm_window)
     ttm = _last(ttm_rows)
     ttm_nrr = _exact(ttm, "end_mrr")
     ttm_grr = _exact(ttm, "gross_mrr")
-    warnings = [w for w in (
-        metrics.masking_warning(ttm_nrr, ttm_grr),
-        metrics.falling_warning([metrics.ratio(r["end_mrr"], r["start_mrr"]) for r in ttm_rows]),
-    ) if w]
+    warnings = [
+        w
+        for w in (
+            metrics.masking_warning(ttm_nrr, ttm_grr),
+            metrics.falling_warning(
+                [metrics.ratio(r["end_mrr"], r["start_mrr"]) for r in ttm_rows]
+            ),
+        )
+        if w
+    ]
     if ttm is None:
         warnings.append("Less than twelve months of history: the TTM figures need a full year.")
     band = metrics.band(ttm_nrr)
@@ -128,8 +182,9 @@ def headline(res: Results) -> Row:
         "arpa": (last["end_mrr"] // last["customers_end"]) if last["customers_end"] else None,
         "ttm": ttm,
         "month": month,
-        "band": None if band is None else {"key": band.key, "label": band.label,
-                                           "low": band.low, "high": band.high},
+        "band": None
+        if band is None
+        else {"key": band.key, "label": band.label, "low": band.low, "high": band.high},
         "public_saas_median": list(metrics.PUBLIC_SAAS_MEDIAN),
         "years_to_double": _f(metrics.years_to_double(ttm_nrr)),
         "base_value_after_years": {str(n): _f(metrics.compounded(ttm_nrr, n)) for n in (1, 3, 5)},
@@ -156,9 +211,12 @@ def cohorts(res: Results) -> list[Row]:
         return []
     return [
         {
-            "cohort": res.label(r["cohort"]), "age": r["age"],
-            "customers_start": r["customers_start"], "mrr_start": r["mrr_start"],
-            "customers": r["customers"], "mrr": r["mrr"],
+            "cohort": res.label(r["cohort"]),
+            "age": r["age"],
+            "customers_start": r["customers_start"],
+            "mrr_start": r["mrr_start"],
+            "customers": r["customers"],
+            "mrr": r["mrr"],
             "nrr": _f(metrics.ratio(r["mrr"], r["mrr_start"])),
             "logo_retention": _f(metrics.ratio(r["customers"], r["customers_start"])),
         }
@@ -173,49 +231,71 @@ def segments(res: Results, by: str) -> list[Row]:
     last = res.periods[-1]
     current = {r["segment"]: r for r in res.bridge(by).to_pylist() if r["p"] == last}
     month = {r["segment"]: r for r in retention(res, 1, by) if r["period"] == res.label(last)}
-    ttm = {r["segment"]: r for r in retention(res, res.ttm_window, by)
-           if r["period"] == res.label(last)}
+    ttm = {
+        r["segment"]: r
+        for r in retention(res, res.ttm_window, by)
+        if r["period"] == res.label(last)
+    }
     rows = []
     for seg in sorted(set(current) | set(ttm)):
         cur = current.get(seg, {})
         t = ttm.get(seg)
         warn = metrics.masking_warning(_exact(t, "end_mrr"), _exact(t, "gross_mrr"))
-        rows.append({
-            "segment": seg,
-            "mrr": cur.get("end_mrr", 0),
-            "customers": cur.get("customers_end", 0),
-            "month_nrr": month.get(seg, {}).get("nrr"),
-            "month_grr": month.get(seg, {}).get("grr"),
-            "ttm_nrr": None if t is None else t["nrr"],
-            "ttm_grr": None if t is None else t["grr"],
-            "ttm_start_mrr": None if t is None else t["start_mrr"],
-            "ttm_end_mrr": None if t is None else t["end_mrr"],
-            "masking_warning": warn,
-            "drill": {"metric": "end", "period": res.label(last), "by": by, "segment": seg},
-        })
+        rows.append(
+            {
+                "segment": seg,
+                "mrr": cur.get("end_mrr", 0),
+                "customers": cur.get("customers_end", 0),
+                "month_nrr": month.get(seg, {}).get("nrr"),
+                "month_grr": month.get(seg, {}).get("grr"),
+                "ttm_nrr": None if t is None else t["nrr"],
+                "ttm_grr": None if t is None else t["grr"],
+                "ttm_start_mrr": None if t is None else t["start_mrr"],
+                "ttm_end_mrr": None if t is None else t["end_mrr"],
+                "masking_warning": warn,
+                "drill": {"metric": "end", "period": res.label(last), "by": by, "segment": seg},
+            }
+        )
     return rows
 
 
 # -- customers ------------------------------------------------------------------------------------
-def customers_behind(res: Results, metric: str, period: int, by: str | None = None,
-                     segment: str | None = None) -> list[Row]:
+def customers_behind(
+    res: Results, metric: str, period: int, by: str | None = None, segment: str | None = None
+) -> list[Row]:
     """The customers behind one figure: a movement, the start or end MRR, or a window's cohort."""
     if metric in ("new", "reactivation", "expansion", "contraction", "churn"):
         rows = [
-            {"customer_id": r["customer_id"], "amount": r["amount"],
-             "mrr_before": r["mrr_before"], "mrr_after": r["mrr_after"],
-             "churn_reason": r["churn_reason"]}
+            {
+                "customer_id": r["customer_id"],
+                "amount": r["amount"],
+                "mrr_before": r["mrr_before"],
+                "mrr_after": r["mrr_after"],
+                "churn_reason": r["churn_reason"],
+            }
             for r in res.movements(period, metric).to_pylist()
         ]
-        return _in_segment(res, rows, by, segment, period - 1 if metric in (
-            "expansion", "contraction", "churn") else period)
+        return _in_segment(
+            res,
+            rows,
+            by,
+            segment,
+            period - 1 if metric in ("expansion", "contraction", "churn") else period,
+        )
     if metric == "fx":
         return _in_segment(res, res.fx_customers(period).to_pylist(), by, segment, period - 1)
     if metric in ("start", "end"):
         p = period - 1 if metric == "start" else period
-        rows = [{"customer_id": r["customer_id"], "mrr": r["mrr"], "currency": r["currency"],
-                 "mrr_native": r["mrr_native"], "plan": r["plan"]}
-                for r in res.customer_mrr(p).to_pylist()]
+        rows = [
+            {
+                "customer_id": r["customer_id"],
+                "mrr": r["mrr"],
+                "currency": r["currency"],
+                "mrr_native": r["mrr_native"],
+                "plan": r["plan"],
+            }
+            for r in res.customer_mrr(p).to_pylist()
+        ]
         return _in_segment(res, rows, by, segment, p)
     if metric.startswith("window"):
         window = int(metric.removeprefix("window"))
@@ -227,22 +307,35 @@ def customers_behind(res: Results, metric: str, period: int, by: str | None = No
     )
 
 
-def _in_segment(res: Results, rows: list[Row], by: str | None, segment: str | None,
-                p: int) -> list[Row]:
+def _in_segment(
+    res: Results, rows: list[Row], by: str | None, segment: str | None, p: int
+) -> list[Row]:
     if by is None or segment is None:
         return rows
-    members = {r["customer_id"] for r in res.segment_of(by, p).to_pylist()
-               if r["segment"] == segment}
-    members |= {r["customer_id"] for r in res.segment_of(by, p + 1).to_pylist()
-                if r["segment"] == segment} if p + 1 <= res.periods[-1] else set()
+    members = {
+        r["customer_id"] for r in res.segment_of(by, p).to_pylist() if r["segment"] == segment
+    }
+    members |= (
+        {r["customer_id"] for r in res.segment_of(by, p + 1).to_pylist() if r["segment"] == segment}
+        if p + 1 <= res.periods[-1]
+        else set()
+    )
     return [r for r in rows if r["customer_id"] in members]
 
 
-def customers(res: Results, *, search: str | None = None, sort: str = "mrr",
-              descending: bool = True, limit: int = 100, offset: int = 0) -> list[Row]:
+def customers(
+    res: Results,
+    *,
+    search: str | None = None,
+    sort: str = "mrr",
+    descending: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Row]:
     """The customer list at the last period: current MRR, plan and the last movement."""
-    return res.customer_list(search=search, sort=sort, descending=descending, limit=limit,
-                             offset=offset).to_pylist()
+    return res.customer_list(
+        search=search, sort=sort, descending=descending, limit=limit, offset=offset
+    ).to_pylist()
 
 
 def explain(res: Results, workspace: Workspace, customer_id: str) -> Row:
@@ -251,10 +344,15 @@ def explain(res: Results, workspace: Workspace, customer_id: str) -> Row:
     lines = workspace.customer_lines(customer_id)
     if not lines:
         raise KeyError(f"unknown customer {customer_id!r}")
-    moves = [
-        {**r, "period": res.label(r["p"])}
-        for r in res.movements().to_pylist() if r["customer_id"] == customer_id
-    ] if not res.empty else []
+    moves = (
+        [
+            {**r, "period": res.label(r["p"])}
+            for r in res.movements().to_pylist()
+            if r["customer_id"] == customer_id
+        ]
+        if not res.empty
+        else []
+    )
     refs = sorted({str(line["source_ref"]) for line in lines})
     return {
         "customer_id": customer_id,
@@ -262,8 +360,10 @@ def explain(res: Results, workspace: Workspace, customer_id: str) -> Row:
         "timeline": [{**t, "period": res.label(t["p"])} for t in timeline],
         "movements": moves,
         "lines": lines,
-        "source_rows": [{"source": s, "source_ref": ref, "payload": payload}
-                        for s, ref, payload in workspace.source_rows(refs)],
+        "source_rows": [
+            {"source": s, "source_ref": ref, "payload": payload}
+            for s, ref, payload in workspace.source_rows(refs)
+        ],
     }
 
 

@@ -26,7 +26,10 @@ REVENUE_LINES: tuple[tuple[str, str], ...] = (
     ("customer_id", "VARCHAR"),
     ("start_date", "DATE"),  # first day the line is active (inclusive)
     ("end_date", "DATE"),  # first day it is no longer active (exclusive); NULL = still active
-    ("mrr_minor", "BIGINT"),  # monthly-normalised amount, minor units, net of tax; < 0 for discounts
+    (
+        "mrr_minor",
+        "BIGINT",
+    ),  # monthly-normalised amount, minor units, net of tax; < 0 for discounts
     ("currency", "VARCHAR"),  # ISO 4217, upper case
     ("kind", "VARCHAR"),  # 'recurring' | 'discount' | 'metered'
     ("discount_duration", "VARCHAR"),  # 'once' | 'repeating' | 'forever' when kind = 'discount'
@@ -100,7 +103,9 @@ class Settings:
         if self.past_due_grace_days is not None and self.past_due_grace_days < 0:
             raise ValueError("past_due_grace_days must be >= 0 (or unset)")
         if len(self.reporting_currency) != 3 or not self.reporting_currency.isalpha():
-            raise ValueError(f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}")
+            raise ValueError(
+                f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}"
+            )
         object.__setattr__(self, "reporting_currency", self.reporting_currency.upper())
         bands = tuple(int(b) for b in self.size_bands)
         if list(bands) != sorted(set(bands)) or any(b <= 0 for b in bands):

@@ -1,9 +1,9 @@
-"""The workspace: one folder holding one DuckDB file. The store owns the database and its transactions.
+"""The workspace: one folder holding one DuckDB file. The store owns the database and transactions.
 
-Everything that writes goes through ``Workspace`` methods that run in one transaction, so an import or
-a sync either lands whole or not at all. Readers that must not wait for a writer (the dashboard) read
-the latest published snapshot (see ``publish_snapshot``), a separate file the writer replaces
-atomically after each successful write.
+Everything that writes goes through ``Workspace`` methods that run in one transaction, so an
+import or a sync either lands whole or not at all. Readers that must not wait for a writer (the
+dashboard) read the latest published snapshot (see ``publish_snapshot``), a separate file the
+writer replaces atomically after each successful write.
 """
 
 from __future__ import annotations
@@ -166,10 +166,14 @@ class Workspace:
 
     def customer_lines(self, customer_id: str) -> list[dict[str, Any]]:
         """The revenue lines of one customer, oldest first, as plain rows."""
-        return self.con.execute(
-            "SELECT * FROM revenue_lines WHERE customer_id = ? ORDER BY start_date, line_id",
-            [customer_id],
-        ).to_arrow_table().to_pylist()
+        return (
+            self.con.execute(
+                "SELECT * FROM revenue_lines WHERE customer_id = ? ORDER BY start_date, line_id",
+                [customer_id],
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
 
     def source_rows(self, refs: list[str]) -> list[tuple[str, str, str]]:
         """(source, source_ref, payload JSON) of the raw rows behind the given refs."""
@@ -208,8 +212,13 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def open_workspace(path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False,
-                   settings: Settings | None = None) -> Workspace:
+def open_workspace(
+    path: str | os.PathLike[str],
+    *,
+    create: bool = True,
+    read_only: bool = False,
+    settings: Settings | None = None,
+) -> Workspace:
     """Open (or create) the workspace folder ``path``."""
     import duckdb
 

@@ -6,8 +6,8 @@ from datetime import date
 from fractions import Fraction
 
 import pytest
-from factories import attributes_table, line, lines_table, month, rates_table
 
+from factories import attributes_table, line, lines_table, month, rates_table
 from nrr.api import compute_frames
 from nrr.schema import Settings
 
@@ -31,7 +31,9 @@ def retention_at(res, p, window, by=None, segment=None):
 
 
 def movements(res):
-    return [(r["customer_id"], r["p"], r["movement"], r["amount"]) for r in res.movements().to_pylist()]
+    return [
+        (r["customer_id"], r["p"], r["movement"], r["amount"]) for r in res.movements().to_pylist()
+    ]
 
 
 # -- the worked examples of SPEC §2 ---------------------------------------------------------------
@@ -39,8 +41,10 @@ def test_worked_example_nrr_101_grr_95():
     # Start 50,000: A 20,000 expands by 3,000; B 10,000 contracts by 500; C 2,000 churns; D flat.
     jan, feb = D(2025, 1, 1), D(2025, 2, 1)
     rows = [
-        line("A", jan, feb, 20_000_00), line("A", feb, None, 23_000_00),
-        line("B", jan, feb, 10_000_00), line("B", feb, None, 9_500_00),
+        line("A", jan, feb, 20_000_00),
+        line("A", feb, None, 23_000_00),
+        line("B", jan, feb, 10_000_00),
+        line("B", feb, None, 9_500_00),
         line("C", jan, feb, 2_000_00),
         line("D", jan, None, 18_000_00),
         line("N", feb, None, 7_000_00),  # new in February: never part of the cohort
@@ -48,13 +52,23 @@ def test_worked_example_nrr_101_grr_95():
     res = compute_frames(lines_table(rows), as_of=D(2025, 2, 28))
     r = retention_at(res, month(2025, 2), 1)
     assert (r["start_mrr"], r["expansion"], r["contraction"], r["churn"]) == (
-        50_000_00, 3_000_00, 500_00, 2_000_00)
+        50_000_00,
+        3_000_00,
+        500_00,
+        2_000_00,
+    )
     assert Fraction(r["end_mrr"], r["start_mrr"]) == Fraction(101, 100)
     assert Fraction(r["gross_mrr"], r["start_mrr"]) == Fraction(95, 100)
     assert (r["customers_start"], r["customers_retained"]) == (4, 3)
     b = bridge_at(res, month(2025, 2))
-    assert (b["start_mrr"], b["new"], b["expansion"], b["contraction"], b["churn"], b["end_mrr"]) == (
-        50_000_00, 7_000_00, 3_000_00, 500_00, 2_000_00, 57_500_00)
+    assert (
+        b["start_mrr"],
+        b["new"],
+        b["expansion"],
+        b["contraction"],
+        b["churn"],
+        b["end_mrr"],
+    ) == (50_000_00, 7_000_00, 3_000_00, 500_00, 2_000_00, 57_500_00)
 
 
 def test_gross_and_net_mrr_churn_example():
@@ -62,15 +76,19 @@ def test_gross_and_net_mrr_churn_example():
     jan, feb = D(2025, 1, 1), D(2025, 2, 1)
     rows = [
         line("churns", jan, feb, 10_00),
-        line("shrinks", jan, feb, 30_00), line("shrinks", feb, None, 20_00),
-        line("grows", jan, feb, 30_00), line("grows", feb, None, 40_00),
+        line("shrinks", jan, feb, 30_00),
+        line("shrinks", feb, None, 20_00),
+        line("grows", jan, feb, 30_00),
+        line("grows", feb, None, 40_00),
         line("flat", jan, None, 30_00),
     ]
     res = compute_frames(lines_table(rows), as_of=D(2025, 2, 28))
     b = bridge_at(res, month(2025, 2))
     assert b["start_mrr"] == 100_00
     assert Fraction(b["contraction"] + b["churn"], b["start_mrr"]) == Fraction(20, 100)
-    assert Fraction(b["contraction"] + b["churn"] - b["expansion"], b["start_mrr"]) == Fraction(10, 100)
+    assert Fraction(b["contraction"] + b["churn"] - b["expansion"], b["start_mrr"]) == Fraction(
+        10, 100
+    )
     r = retention_at(res, month(2025, 2), 1)
     assert Fraction(r["gross_mrr"], r["start_mrr"]) == Fraction(80, 100)
 
@@ -86,8 +104,10 @@ def test_mrr_is_the_sum_of_normalised_lines():
 
 def test_annual_customer_shows_no_churn_between_invoices():
     # One annual invoice spread over its year, renewed: no movement in any month after the first.
-    rows = [line("A", D(2024, 1, 1), D(2025, 1, 1), 100_00),
-            line("A", D(2025, 1, 1), D(2026, 1, 1), 100_00)]
+    rows = [
+        line("A", D(2024, 1, 1), D(2025, 1, 1), 100_00),
+        line("A", D(2025, 1, 1), D(2026, 1, 1), 100_00),
+    ]
     res = compute_frames(lines_table(rows), as_of=D(2025, 12, 31))
     assert movements(res) == [("A", month(2024, 1), "new", 100_00)]
     assert {r["end_mrr"] for r in res.bridge().to_pylist()} == {100_00}
@@ -96,12 +116,12 @@ def test_annual_customer_shows_no_churn_between_invoices():
 # -- movements -------------------------------------------------------------------------------------
 def test_each_movement_type():
     rows = [
-        line("A", D(2025, 1, 1), D(2025, 3, 1), 100_00),          # new Jan, churn Mar
-        line("A", D(2025, 5, 10), None, 120_00),                  # reactivation May
-        line("B", D(2025, 1, 20), D(2025, 2, 15), 50_00),         # new Jan (mid-month)
-        line("B", D(2025, 2, 15), None, 80_00),                   # expansion Feb (+30)
-        line("C", D(2025, 2, 1), D(2025, 4, 1), 200_00),          # new Feb
-        line("C", D(2025, 4, 1), None, 150_00),                   # contraction Apr (-50)
+        line("A", D(2025, 1, 1), D(2025, 3, 1), 100_00),  # new Jan, churn Mar
+        line("A", D(2025, 5, 10), None, 120_00),  # reactivation May
+        line("B", D(2025, 1, 20), D(2025, 2, 15), 50_00),  # new Jan (mid-month)
+        line("B", D(2025, 2, 15), None, 80_00),  # expansion Feb (+30)
+        line("C", D(2025, 2, 1), D(2025, 4, 1), 200_00),  # new Feb
+        line("C", D(2025, 4, 1), None, 150_00),  # contraction Apr (-50)
     ]
     res = compute_frames(lines_table(rows), as_of=D(2025, 5, 31))
     assert movements(res) == [
@@ -129,19 +149,26 @@ def test_a_line_is_read_on_the_period_end():
 def test_as_of_reads_the_current_period_on_that_day():
     rows = [
         line("A", D(2025, 1, 1), D(2025, 3, 20), 100_00),  # still active on the 15th
-        line("B", D(2025, 3, 20), None, 70_00),            # starts after the as-of day: unknown
-        line("C", D(2025, 1, 1), D(2025, 3, 10), 40_00),   # ended before the as-of day
+        line("B", D(2025, 3, 20), None, 70_00),  # starts after the as-of day: unknown
+        line("C", D(2025, 1, 1), D(2025, 3, 10), 40_00),  # ended before the as-of day
     ]
     res = compute_frames(lines_table(rows), as_of=D(2025, 3, 15))
     last = res.bridge().to_pylist()[-1]
     assert (last["p"], str(last["period_end"]), last["end_mrr"], last["churn"]) == (
-        month(2025, 3), "2025-03-15", 100_00, 40_00)
+        month(2025, 3),
+        "2025-03-15",
+        100_00,
+        40_00,
+    )
 
 
 def test_customer_mrr_never_goes_below_zero():
-    rows = [line("A", D(2025, 1, 1), None, 10_00),
-            line("A", D(2025, 2, 1), D(2025, 3, 1), -30_00, kind="discount",
-                 discount_duration="forever")]
+    rows = [
+        line("A", D(2025, 1, 1), None, 10_00),
+        line(
+            "A", D(2025, 2, 1), D(2025, 3, 1), -30_00, kind="discount", discount_duration="forever"
+        ),
+    ]
     res = compute_frames(lines_table(rows), as_of=D(2025, 3, 31))
     assert movements(res) == [
         ("A", month(2025, 1), "new", 10_00),
@@ -153,22 +180,27 @@ def test_customer_mrr_never_goes_below_zero():
 # -- settings --------------------------------------------------------------------------------------
 def _discounted():
     start = D(2025, 1, 1)
-    return lines_table([
-        line("A", start, None, 10_00),  # 120/year
-        line("A", start, None, -1_00, kind="discount", discount_duration="forever"),
-        line("B", start, None, 10_00),
-        line("B", start, D(2025, 4, 1), -2_00, kind="discount", discount_duration="repeating"),
-        line("C", start, None, 10_00),
-        line("C", start, D(2025, 2, 1), -5_00, kind="discount", discount_duration="once"),
-    ])
+    return lines_table(
+        [
+            line("A", start, None, 10_00),  # 120/year
+            line("A", start, None, -1_00, kind="discount", discount_duration="forever"),
+            line("B", start, None, 10_00),
+            line("B", start, D(2025, 4, 1), -2_00, kind="discount", discount_duration="repeating"),
+            line("C", start, None, 10_00),
+            line("C", start, D(2025, 2, 1), -5_00, kind="discount", discount_duration="once"),
+        ]
+    )
 
 
-@pytest.mark.parametrize(("policy", "jan", "apr"), [
-    ("recurring", 10_00 * 3 - 1_00 - 2_00, 30_00 - 1_00),
-    ("forever", 30_00 - 1_00, 30_00 - 1_00),
-    ("all", 30_00 - 1_00 - 2_00 - 5_00, 30_00 - 1_00),
-    ("none", 30_00, 30_00),
-])
+@pytest.mark.parametrize(
+    ("policy", "jan", "apr"),
+    [
+        ("recurring", 10_00 * 3 - 1_00 - 2_00, 30_00 - 1_00),
+        ("forever", 30_00 - 1_00, 30_00 - 1_00),
+        ("all", 30_00 - 1_00 - 2_00 - 5_00, 30_00 - 1_00),
+        ("none", 30_00, 30_00),
+    ],
+)
 def test_discount_policies(policy, jan, apr):
     res = compute_frames(_discounted(), as_of=D(2025, 4, 30), settings=Settings(discounts=policy))
     ends = {r["p"]: r["end_mrr"] for r in res.bridge().to_pylist()}
@@ -187,49 +219,75 @@ def test_a_discount_ending_is_an_expansion():
 
 
 def test_churn_timing_requested_moves_churn_to_the_request():
-    rows = [line("A", D(2025, 1, 1), D(2025, 4, 1), 100_00, cancel_requested_date=D(2025, 2, 10),
-                 churn_reason="voluntary"),
-            line("B", D(2025, 1, 1), None, 10_00)]
+    rows = [
+        line(
+            "A",
+            D(2025, 1, 1),
+            D(2025, 4, 1),
+            100_00,
+            cancel_requested_date=D(2025, 2, 10),
+            churn_reason="voluntary",
+        ),
+        line("B", D(2025, 1, 1), None, 10_00),
+    ]
     ended = compute_frames(lines_table(rows), as_of=D(2025, 5, 31))
-    requested = compute_frames(lines_table(rows), as_of=D(2025, 5, 31),
-                               settings=Settings(churn_timing="requested"))
+    requested = compute_frames(
+        lines_table(rows), as_of=D(2025, 5, 31), settings=Settings(churn_timing="requested")
+    )
     assert ("A", month(2025, 4), "churn", 100_00) in movements(ended)
     assert ("A", month(2025, 2), "churn", 100_00) in movements(requested)
 
 
 def test_past_due_grace_period():
-    rows = [line("A", D(2025, 1, 1), None, 100_00, past_due_since=D(2025, 2, 20)),
-            line("B", D(2025, 1, 1), None, 10_00)]
+    rows = [
+        line("A", D(2025, 1, 1), None, 100_00, past_due_since=D(2025, 2, 20)),
+        line("B", D(2025, 1, 1), None, 10_00),
+    ]
     counts = compute_frames(lines_table(rows), as_of=D(2025, 5, 31))
-    graced = compute_frames(lines_table(rows), as_of=D(2025, 5, 31),
-                            settings=Settings(past_due_grace_days=30))
+    graced = compute_frames(
+        lines_table(rows), as_of=D(2025, 5, 31), settings=Settings(past_due_grace_days=30)
+    )
     assert [m for m in movements(counts) if m[2] == "churn"] == []
     # 20 Feb + 30 days = 22 Mar: no longer MRR on 31 Mar.
     assert ("A", month(2025, 3), "churn", 100_00) in movements(graced)
 
 
 def test_metered_excluded_by_default_or_trailing_average():
-    rows = [line("A", D(2025, 1, 1), None, 100_00),
-            line("A", D(2025, 2, 1), D(2025, 3, 1), 90_00, kind="metered")]
+    rows = [
+        line("A", D(2025, 1, 1), None, 100_00),
+        line("A", D(2025, 2, 1), D(2025, 3, 1), 90_00, kind="metered"),
+    ]
     excluded = compute_frames(lines_table(rows), as_of=D(2025, 5, 31))
-    averaged = compute_frames(lines_table(rows), as_of=D(2025, 5, 31),
-                              settings=Settings(metered="trailing_average"))
+    averaged = compute_frames(
+        lines_table(rows), as_of=D(2025, 5, 31), settings=Settings(metered="trailing_average")
+    )
     assert {r["end_mrr"] for r in excluded.bridge().to_pylist()} == {100_00}
     # 90 billed for February counts 30 a month in February, March and April.
     assert [r["end_mrr"] for r in averaged.bridge().to_pylist()] == [
-        100_00, 130_00, 130_00, 130_00, 100_00]
+        100_00,
+        130_00,
+        130_00,
+        130_00,
+        100_00,
+    ]
 
 
 # -- currencies ------------------------------------------------------------------------------------
 def test_fx_is_its_own_movement_and_classification_is_at_constant_currency():
     jan, feb, mar = month(2025, 1), month(2025, 2), month(2025, 3)
-    rates = rates_table([
-        ("CHF", jan - 1, "1.0000000000"), ("CHF", jan, "1.0500000000"),
-        ("CHF", feb, "1.1000000000"), ("CHF", mar, "1.0000000000"),
-    ])
-    rows = [line("A", D(2025, 1, 1), D(2025, 3, 1), 100_00, currency="CHF"),
-            line("A", D(2025, 3, 1), None, 120_00, currency="CHF"),
-            line("B", D(2025, 1, 1), None, 50_00)]
+    rates = rates_table(
+        [
+            ("CHF", jan - 1, "1.0000000000"),
+            ("CHF", jan, "1.0500000000"),
+            ("CHF", feb, "1.1000000000"),
+            ("CHF", mar, "1.0000000000"),
+        ]
+    )
+    rows = [
+        line("A", D(2025, 1, 1), D(2025, 3, 1), 100_00, currency="CHF"),
+        line("A", D(2025, 3, 1), None, 120_00, currency="CHF"),
+        line("B", D(2025, 1, 1), None, 50_00),
+    ]
     res = compute_frames(lines_table(rows), as_of=D(2025, 3, 31), rates=rates)
     b = {r["p"]: r for r in res.bridge().to_pylist()}
     # Jan: new at December's rate (1.00) = 100 + 50; fx brings A to Jan's 1.05 -> +5.
@@ -246,10 +304,13 @@ def test_fx_is_its_own_movement_and_classification_is_at_constant_currency():
 def test_zero_and_three_decimal_currencies_convert_in_minor_units():
     p = month(2025, 1)
     # 1 JPY = 0.62 euro cents; 1 fils (BHD/1000) = 0.245 euro cents.
-    rates = rates_table([("JPY", p - 1, "0.62"), ("JPY", p, "0.62"),
-                         ("BHD", p - 1, "0.245"), ("BHD", p, "0.245")])
-    rows = [line("J", D(2025, 1, 1), None, 10_000, currency="JPY"),
-            line("K", D(2025, 1, 1), None, 10_000, currency="BHD")]
+    rates = rates_table(
+        [("JPY", p - 1, "0.62"), ("JPY", p, "0.62"), ("BHD", p - 1, "0.245"), ("BHD", p, "0.245")]
+    )
+    rows = [
+        line("J", D(2025, 1, 1), None, 10_000, currency="JPY"),
+        line("K", D(2025, 1, 1), None, 10_000, currency="BHD"),
+    ]
     res = compute_frames(lines_table(rows), as_of=D(2025, 1, 31), rates=rates)
     mrr = {r["customer_id"]: r["mrr"] for r in res.customer_mrr(p).to_pylist()}
     assert mrr == {"J": 6_200, "K": 2_450}
@@ -259,12 +320,13 @@ def test_zero_and_three_decimal_currencies_convert_in_minor_units():
 def _segmented():
     rows = [
         line("A", D(2025, 1, 1), D(2025, 3, 1), 100_00, plan="Basic"),
-        line("A", D(2025, 3, 1), None, 300_00, plan="Pro"),   # upgrade to Pro in March
+        line("A", D(2025, 3, 1), None, 300_00, plan="Pro"),  # upgrade to Pro in March
         line("B", D(2025, 1, 1), D(2025, 2, 1), 80_00, plan="Pro"),  # churns in February
         line("C", D(2025, 2, 1), None, 40_00, plan="Basic"),  # new in February
     ]
-    attrs = attributes_table([("A", "country", "DE"), ("B", "country", "AT"),
-                              ("C", "country", "DE")])
+    attrs = attributes_table(
+        [("A", "country", "DE"), ("B", "country", "AT"), ("C", "country", "DE")]
+    )
     return compute_frames(lines_table(rows), as_of=D(2025, 3, 31), attributes=attrs)
 
 
@@ -295,20 +357,29 @@ def test_cohorts_heatmap():
         line("C", D(2025, 2, 1), None, 60_00),
     ]
     res = compute_frames(lines_table(rows), as_of=D(2025, 3, 31))
-    got = [(r["cohort"] - month(2025, 1), r["age"], r["customers"], r["mrr"])
-           for r in res.cohorts().to_pylist()]
+    got = [
+        (r["cohort"] - month(2025, 1), r["age"], r["customers"], r["mrr"])
+        for r in res.cohorts().to_pylist()
+    ]
     assert got == [
-        (0, 0, 2, 200_00), (0, 1, 1, 100_00), (0, 2, 1, 150_00),
-        (1, 0, 1, 60_00), (1, 1, 1, 60_00),
+        (0, 0, 2, 200_00),
+        (0, 1, 1, 100_00),
+        (0, 2, 1, 150_00),
+        (1, 0, 1, 60_00),
+        (1, 1, 1, 60_00),
     ]
 
 
 def test_quarter_grain():
     rows = [line("A", D(2025, 1, 15), D(2025, 5, 1), 100_00), line("B", D(2025, 2, 1), None, 10_00)]
-    res = compute_frames(lines_table(rows), as_of=D(2025, 6, 30), settings=Settings(period="quarter"))
+    res = compute_frames(
+        lines_table(rows), as_of=D(2025, 6, 30), settings=Settings(period="quarter")
+    )
     b = res.bridge().to_pylist()
     assert [(r["p"], r["new"], r["churn"], r["end_mrr"]) for r in b] == [
-        (2025 * 4, 110_00, 0, 110_00), (2025 * 4 + 1, 0, 100_00, 10_00)]
+        (2025 * 4, 110_00, 0, 110_00),
+        (2025 * 4 + 1, 0, 100_00, 10_00),
+    ]
 
 
 def test_bridge_end_equals_next_start():

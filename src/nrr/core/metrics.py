@@ -49,7 +49,7 @@ BANDS: tuple[Band, ...] = (
 
 
 def band(nrr: Fraction | None) -> Band | None:
-    """The benchmark band of an NRR: < 80 %, 80–100 %, 100–120 %, > 120 % (lower bound inclusive)."""
+    """The benchmark band of an NRR: < 80 %, 80–100 %, 100–120 %, > 120 % (lower bounds count)."""
     if nrr is None:
         return None
     for candidate in BANDS:
@@ -72,9 +72,9 @@ def compounded(annual_nrr: Fraction | None, years: int) -> float | None:
     return float(annual_nrr) ** years
 
 
-def quick_ratio(new: int, reactivation: int, expansion: int, contraction: int, churn: int) -> (
-    Fraction | None
-):
+def quick_ratio(
+    new: int, reactivation: int, expansion: int, contraction: int, churn: int
+) -> Fraction | None:
     """(new + reactivation + expansion) / (contraction + churn)."""
     return ratio(new + reactivation + expansion, contraction + churn)
 

@@ -84,4 +84,6 @@ def parse_label(text: str, grain: Grain) -> int:
         return int(text)
     except ValueError:
         examples = {"month": "2025-03", "quarter": "2025-Q1", "year": "2025"}
-        raise ValueError(f"period {text!r} is not a {grain}; write it like {examples[grain]}") from None
+        raise ValueError(
+            f"period {text!r} is not a {grain}; write it like {examples[grain]}"
+        ) from None

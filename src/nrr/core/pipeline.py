@@ -24,6 +24,7 @@ from nrr.schema import Settings
 class Stage:
     name: str
     sql: str
+    view: bool = False  # a cheap projection: engines may inline it instead of storing it
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,13 @@ class Frame:
     def periods(self) -> list[int]:
         """Period indexes from the one before the first (everything zero) to the last."""
         return list(range(self.first_p - 1, self.last_p + 1))
+
+
+def _conv(n: str, rate: str, currency: str, frame: Frame) -> str:
+    """Minor units of a currency in minor units of the reporting currency, rounded half away from
+    zero. Exact decimal arithmetic is slow, so the reporting currency itself skips it."""
+    home = frame.settings.reporting_currency
+    return f"CASE WHEN {currency} = '{home}' THEN {n} ELSE CAST(round({n} * {rate}) AS BIGINT) END"
 
 
 def _date(day: date) -> str:
@@ -131,10 +139,17 @@ def rates_stage(frame: Frame) -> Stage:
 
 def periods_stage(frame: Frame) -> Stage:
     grain = frame.settings.period
-    rows = ", ".join(
-        f"({p}, {_date(reading_day(p, grain, frame.as_of))})" for p in frame.periods()
-    )
+    rows = ", ".join(f"({p}, {_date(reading_day(p, grain, frame.as_of))})" for p in frame.periods())
     return Stage("periods", f"SELECT p, period_end FROM (VALUES {rows}) AS t(p, period_end)")
+
+
+def keys_stage(frame: Frame) -> Stage:
+    """A compact integer key per customer: joins and sorts on it are much cheaper than on text."""
+    return Stage(
+        "customer_keys",
+        "SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck "
+        "FROM (SELECT DISTINCT customer_id FROM revenue_lines) AS c",
+    )
 
 
 def lines_stage(frame: Frame) -> Stage:
@@ -165,9 +180,9 @@ WITH base AS (
          {p_from} AS p_from, coalesce({p_to}, {frame.horizon}) AS p_to
   FROM base
 )
-SELECT l.line_id, l.customer_id, {currency} AS currency, l.plan, l.kind, l.churn_reason,
+SELECT l.line_id, k.ck, {currency} AS currency, l.plan, l.kind, l.churn_reason,
        {mrr} AS mrr, l.p_from, l.p_to
-FROM ranged l {join}
+FROM ranged l JOIN customer_keys k ON k.customer_id = l.customer_id {join}
 WHERE l.p_to > l.p_from
 """,
     )
@@ -179,18 +194,18 @@ def pieces_stage(frame: Frame) -> Stage:
         "pieces",
         f"""
 WITH deltas AS (
-  SELECT customer_id, p_from AS p, mrr AS dv FROM lines
-  UNION ALL SELECT customer_id, p_to AS p, -mrr AS dv FROM lines
-  UNION ALL SELECT customer_id, {frame.horizon} AS p, 0 AS dv FROM lines
+  SELECT ck, p_from AS p, mrr AS dv FROM lines
+  UNION ALL SELECT ck, p_to AS p, -mrr AS dv FROM lines
+  UNION ALL SELECT ck, {frame.horizon} AS p, 0 AS dv FROM lines
 ), summed AS (
-  SELECT customer_id, p, sum(dv) AS dv FROM deltas GROUP BY customer_id, p
+  SELECT ck, p, sum(dv) AS dv FROM deltas GROUP BY ck, p
 ), running AS (
-  SELECT customer_id, p AS p_from, lead(p) OVER w AS p_to,
+  SELECT ck, p AS p_from, lead(p) OVER w AS p_to,
          sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
   FROM summed
-  WINDOW w AS (PARTITION BY customer_id ORDER BY p)
+  WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
-SELECT customer_id, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native
+SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native
 FROM running WHERE p_to IS NOT NULL
 """,
     )
@@ -205,79 +220,63 @@ WITH plan_rank AS (
   SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
   FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND kind <> 'discount') AS d
 ), ranked AS (
-  SELECT l.customer_id, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
+  SELECT l.ck, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
   FROM lines l JOIN plan_rank r ON r.plan = l.plan
   WHERE l.kind <> 'discount'
 ), planned AS (
-  SELECT pc.customer_id, pc.p_from,
+  SELECT pc.ck, pc.p_from,
          arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
   FROM pieces pc
-  JOIN ranked l ON l.customer_id = pc.customer_id AND l.p_from <= pc.p_from AND pc.p_from < l.p_to
-  GROUP BY pc.customer_id, pc.p_from
+  JOIN ranked l ON l.ck = pc.ck AND l.p_from <= pc.p_from AND pc.p_from < l.p_to
+  GROUP BY pc.ck, pc.p_from
 )
-SELECT pc.customer_id, pc.p_from, pc.p_to, pc.mrr_native, pl.plan
+SELECT pc.ck, pc.p_from, pc.p_to, pc.mrr_native, pl.plan
 FROM pieces pc
-LEFT JOIN planned pl ON pl.customer_id = pc.customer_id AND pl.p_from = pc.p_from
+LEFT JOIN planned pl ON pl.ck = pc.ck AND pl.p_from = pc.p_from
 """,
     )
 
 
 def stretches_stage(frame: Frame) -> Stage:
-    """Adjacent pieces with the same MRR and plan merged; what came before each stretch."""
+    """Each piece with what came before it (MRR, plan, whether it ever paid) and its size band.
+
+    Adjacent pieces with equal MRR and plan are not merged: a boundary where nothing changes
+    yields no movement, so merging would only save rows, at the price of another sort.
+    The size band compares MRR converted at the as-of period's rate, so exchange-rate drift
+    alone never moves a customer from one band to another.
+    """
+    bands = frame.settings.size_bands
+    band = " ".join(f"WHEN {{v}} < {b} THEN {i}" for i, b in enumerate(bands))
+    band_case = f"CASE {band} ELSE {len(bands)} END"
     return Stage(
         "stretches",
-        """
-WITH flagged AS (
-  SELECT *,
-         CASE WHEN lag(mrr_native) OVER w IS NULL
-                OR lag(mrr_native) OVER w <> mrr_native
-                OR coalesce(lag(plan) OVER w, '') <> coalesce(plan, '') THEN 1 ELSE 0 END AS brk
-  FROM raw_stretches
-  WINDOW w AS (PARTITION BY customer_id ORDER BY p_from)
-), grouped AS (
-  SELECT *, sum(brk) OVER (PARTITION BY customer_id ORDER BY p_from
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp
-  FROM flagged
-), merged AS (
-  SELECT customer_id, grp, min(p_from) AS p_from, max(p_to) AS p_to,
-         min(mrr_native) AS mrr_native, min(plan) AS plan
-  FROM grouped GROUP BY customer_id, grp
-), cur AS (
-  SELECT customer_id, min(currency) AS currency FROM lines GROUP BY customer_id
-), ordered AS (
-  SELECT m.customer_id, m.p_from, m.p_to, c.currency, m.mrr_native, m.plan,
-         coalesce(lag(m.mrr_native) OVER w, 0) AS prev_native,
-         lag(m.plan) OVER w AS prev_plan,
-         coalesce(max(CASE WHEN m.mrr_native > 0 THEN 1 ELSE 0 END) OVER (
-             PARTITION BY m.customer_id ORDER BY m.p_from
-             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ever_before
-  FROM merged m JOIN cur c ON c.customer_id = m.customer_id
-  WINDOW w AS (PARTITION BY m.customer_id ORDER BY m.p_from)
-)
-SELECT *,
-       max(CASE WHEN mrr_native <> prev_native THEN p_from END) OVER (
-           PARTITION BY customer_id ORDER BY p_from
-           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS band_anchor
-FROM ordered
-""",
-    )
-
-
-def banded_stage(frame: Frame) -> Stage:
-    """Each stretch's size band: its MRR where its native MRR last changed, in reporting currency."""
-    bands = frame.settings.size_bands
-    cases = " ".join(f"WHEN v < {b} THEN {i}" for i, b in enumerate(bands))
-    return Stage(
-        "banded",
         f"""
-WITH valued AS (
-  SELECT s.*, CAST(round(s.mrr_native * r.rate) AS BIGINT) AS v
-  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.band_anchor
+WITH cur AS (
+  SELECT ck, min(currency) AS currency FROM lines GROUP BY ck
+), firsts AS (
+  SELECT ck, min(p_from) AS first_paid FROM raw_stretches WHERE mrr_native > 0 GROUP BY ck
+), ordered AS (
+  -- Pieces are contiguous, so the one before [p_from, p_to) is the one ending at p_from; a hash
+  -- join finds it faster than a window over a million small partitions.
+  SELECT p.ck, p.p_from, p.p_to, p.mrr_native, p.plan,
+         coalesce(q.mrr_native, 0) AS prev_native, q.plan AS prev_plan, f.first_paid
+  FROM raw_stretches p
+  LEFT JOIN raw_stretches q ON q.ck = p.ck AND q.p_to = p.p_from
+  LEFT JOIN firsts f ON f.ck = p.ck
+), valued AS (
+  SELECT k.customer_id, o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.plan, o.prev_native,
+         o.prev_plan,
+         CASE WHEN o.first_paid < o.p_from THEN 1 ELSE 0 END AS ever_before,
+         {_conv("o.mrr_native", "r.rate", "c.currency", frame)} AS v_now,
+         {_conv("o.prev_native", "r.rate", "c.currency", frame)} AS v_prev
+  FROM ordered o
+  JOIN cur c ON c.ck = o.ck
+  JOIN customer_keys k ON k.ck = o.ck
+  JOIN rates r ON r.currency = c.currency AND r.p = {frame.last_p}
 )
-SELECT customer_id, p_from, p_to, currency, mrr_native, plan, prev_native, prev_plan,
-       ever_before, CASE {cases} ELSE {len(bands)} END AS band,
-       coalesce(lag(CASE {cases} ELSE {len(bands)} END) OVER (
-           PARTITION BY customer_id ORDER BY p_from), 0) AS prev_band
+SELECT customer_id, ck, p_from, p_to, currency, mrr_native, plan, prev_native, prev_plan,
+       ever_before, {band_case.format(v="v_now")} AS band,
+       {band_case.format(v="v_prev")} AS prev_band
 FROM valued
 """,
     )
@@ -293,13 +292,13 @@ def movements_stage(frame: Frame) -> Stage:
         "movements",
         f"""
 WITH starts AS (
-  SELECT s.customer_id, s.p_from AS p, s.prev_native, s.mrr_native, s.ever_before,
-         CAST(round(s.prev_native * r.rate) AS BIGINT) AS a,
-         CAST(round(s.mrr_native * r.rate) AS BIGINT) AS c
+  SELECT s.ck, s.p_from AS p, s.prev_native, s.mrr_native, s.ever_before,
+         {_conv("s.prev_native", "r.rate", "s.currency", frame)} AS a,
+         {_conv("s.mrr_native", "r.rate", "s.currency", frame)} AS c
   FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.p_from - 1
   WHERE s.p_from >= {frame.first_p} AND s.mrr_native <> s.prev_native
 ), classified AS (
-  SELECT customer_id, p, a, c,
+  SELECT ck, p, a, c,
          CASE WHEN prev_native = 0 AND ever_before = 1 THEN 'reactivation'
               WHEN prev_native = 0 THEN 'new'
               WHEN mrr_native = 0 THEN 'churn'
@@ -307,13 +306,14 @@ WITH starts AS (
               WHEN c < a THEN 'contraction' END AS movement
   FROM starts
 ), reasons AS (
-  SELECT customer_id, p_to AS p, min(churn_reason) AS churn_reason
-  FROM lines WHERE churn_reason IS NOT NULL GROUP BY customer_id, p_to
+  SELECT ck, p_to AS p, min(churn_reason) AS churn_reason
+  FROM lines WHERE churn_reason IS NOT NULL GROUP BY ck, p_to
 )
-SELECT m.customer_id, m.p, m.movement, CAST(abs(m.c - m.a) AS BIGINT) AS amount,
+SELECT k.customer_id, m.ck, m.p, m.movement, CAST(abs(m.c - m.a) AS BIGINT) AS amount,
        m.a AS mrr_before, m.c AS mrr_after,
        CASE WHEN m.movement = 'churn' THEN coalesce(r.churn_reason, 'voluntary') END AS churn_reason
-FROM classified m LEFT JOIN reasons r ON r.customer_id = m.customer_id AND r.p = m.p
+FROM classified m JOIN customer_keys k ON k.ck = m.ck
+LEFT JOIN reasons r ON r.ck = m.ck AND r.p = m.p
 WHERE m.movement IS NOT NULL
 """,
     )
@@ -340,12 +340,14 @@ def segmented_stage(frame: Frame, dimension: str) -> Stage:
     seg, prev_seg, join = segment_columns(dimension, frame.settings)
     return Stage(
         f"seg_{_ident(dimension)}",
-        f"SELECT b.*, {seg} AS seg, {prev_seg} AS prev_seg FROM banded b {join}",
+        f"SELECT b.*, {seg} AS seg, {prev_seg} AS prev_seg FROM stretches b {join}",
+        view=True,
     )
 
 
-def interval_sums(frame: Frame, name: str, pieces: str, sums: dict[str, str], shift: int = 0,
-                  rate_shift: int = 0) -> str:
+def interval_sums(
+    frame: Frame, name: str, pieces: str, sums: dict[str, str], shift: int = 0, rate_shift: int = 0
+) -> str:
     """Per segment and period, sums over pieces that hold over a range of periods. SQL text.
 
     ``pieces`` yields ``seg, currency, n0, n1, t_from, t_to``: a customer whose native MRR values
@@ -462,7 +464,7 @@ WITH attributed AS (
   SELECT CASE WHEN s.prev_native > 0 THEN s.prev_seg ELSE s.seg END AS seg,
          m.p, m.movement, m.amount
   FROM movements m
-  JOIN seg_{d} s ON s.customer_id = m.customer_id AND s.p_from = m.p
+  JOIN seg_{d} s ON s.ck = m.ck AND s.p_from = m.p
 ), sums AS (
   SELECT seg, p,
     sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS new,
@@ -519,7 +521,7 @@ SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
        greatest(s0.p_from, s1.p_from - {w}, {frame.first_p}) AS t_from,
        least(s0.p_to, s1.p_to - {w}, {frame.last_p - w + 1}) AS t_to
 FROM seg_{d} s0
-JOIN seg_{d} s1 ON s1.customer_id = s0.customer_id AND s1.p_from > s0.p_from
+JOIN seg_{d} s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
      AND s1.p_from - {w} < s0.p_to
 WHERE s0.mrr_native > 0
   AND greatest(s0.p_from, s1.p_from - {w}, {frame.first_p})
@@ -559,22 +561,23 @@ WHERE l0.p >= {frame.first_p} AND l0.customers > 0
 
 def cohorts_stage(frame: Frame) -> Stage:
     """Cohort (period of first MRR > 0) × age: paying customers and MRR at the cohort's rates."""
+    conv = _conv("s.mrr_native", "r.rate", "s.currency", frame)
     return Stage(
         "cohorts",
         f"""
 WITH firsts AS (
-  SELECT customer_id, min(p_from) AS cohort FROM stretches WHERE mrr_native > 0
-  GROUP BY customer_id
+  SELECT ck, min(p_from) AS cohort FROM stretches WHERE mrr_native > 0
+  GROUP BY ck
 ), contrib AS (
-  SELECT f.cohort, s.p_from - f.cohort AS age, CAST(round(s.mrr_native * r.rate) AS BIGINT) AS v,
+  SELECT f.cohort, s.p_from - f.cohort AS age, {conv} AS v,
          1 AS n
-  FROM stretches s JOIN firsts f ON f.customer_id = s.customer_id
+  FROM stretches s JOIN firsts f ON f.ck = s.ck
   JOIN rates r ON r.currency = s.currency AND r.p = f.cohort
   WHERE s.mrr_native > 0
   UNION ALL
-  SELECT f.cohort, s.p_to - f.cohort AS age, -CAST(round(s.mrr_native * r.rate) AS BIGINT) AS v,
+  SELECT f.cohort, s.p_to - f.cohort AS age, -{conv} AS v,
          -1 AS n
-  FROM stretches s JOIN firsts f ON f.customer_id = s.customer_id
+  FROM stretches s JOIN firsts f ON f.ck = s.ck
   JOIN rates r ON r.currency = s.currency AND r.p = f.cohort
   WHERE s.mrr_native > 0
 ), deltas AS (
@@ -617,11 +620,11 @@ def base_stages(frame: Frame) -> list[Stage]:
     return [
         periods_stage(frame),
         rates_stage(frame),
+        keys_stage(frame),
         lines_stage(frame),
         pieces_stage(frame),
         raw_stretches_stage(frame),
         stretches_stage(frame),
-        banded_stage(frame),
         movements_stage(frame),
         cohorts_stage(frame),
     ]

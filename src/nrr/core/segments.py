@@ -1,4 +1,4 @@
-"""Segment dimensions: which segment a stretch belongs to, as SQL over the ``banded`` stage."""
+"""Segment dimensions: which segment a stretch belongs to, as SQL over the ``stretches`` stage."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ BUILTIN_DIMENSIONS = ("all", "plan", "size")
 def size_band_labels(settings: Settings) -> list[str]:
     """Readable labels for the size bands, in band order ('< 100', '100–500', ..., '≥ 2,000')."""
     scale = 10 ** exponent(settings.reporting_currency)
-    edges = [f"{b / scale:,.0f}" if b % scale == 0 else f"{b / scale:,.2f}" for b in settings.size_bands]
+    edges = [
+        f"{b / scale:,.0f}" if b % scale == 0 else f"{b / scale:,.2f}" for b in settings.size_bands
+    ]
     labels = [f"< {edges[0]}"]
     labels += [f"{lo}–{hi}" for lo, hi in zip(edges, edges[1:], strict=False)]
     labels.append(f"≥ {edges[-1]}")
@@ -24,13 +26,14 @@ def _quote(text: str) -> str:
 
 def _band_case(column: str, settings: Settings) -> str:
     whens = " ".join(
-        f"WHEN {column} = {i} THEN {_quote(lab)}" for i, lab in enumerate(size_band_labels(settings))
+        f"WHEN {column} = {i} THEN {_quote(lab)}"
+        for i, lab in enumerate(size_band_labels(settings))
     )
     return f"CASE {whens} END"
 
 
 def segment_columns(dimension: str, settings: Settings) -> tuple[str, str, str]:
-    """(segment expr, previous-segment expr, join clause) for a dimension over ``banded b``.
+    """(segment expr, previous-segment expr, join clause) for a dimension over ``stretches b``.
 
     ``all`` is the company as a single segment; ``plan`` the plan of the customer's largest line;
     ``size`` the size band; anything else a customer attribute key.

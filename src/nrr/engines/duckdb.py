@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class DuckDBExecutor:
-    """Executes stages on one connection. Stage tables are temporary: nothing touches stored data."""
+    """Executes stages on one connection. Stage tables are temporary: stored data stays as is."""
 
     name = "duckdb"
 
@@ -20,7 +20,8 @@ class DuckDBExecutor:
         self.con = con
 
     def run(self, stage: Stage) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage.name} AS {stage.sql}").fetchall()
+        kind = "VIEW" if stage.view else "TABLE"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {stage.name} AS {stage.sql}").fetchall()
 
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
@@ -44,8 +45,9 @@ def memory_connection(
 
     con = duckdb.connect()
     con.register("revenue_lines", lines)
-    con.register("customer_attributes", attributes if attributes is not None else _empty(
-        CUSTOMER_ATTRIBUTES))
+    con.register(
+        "customer_attributes", attributes if attributes is not None else _empty(CUSTOMER_ATTRIBUTES)
+    )
     empty_rates = pa.table({c: pa.array([], pa.string()) for c in column_names(FX_RATES)})
     con.register("fx_rates", rates if rates is not None else empty_rates)
     return con

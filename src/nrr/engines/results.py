@@ -35,7 +35,11 @@ class Executor(Protocol):
 RatesFor = Callable[[list[str], list[int]], "pa.Table"]
 
 
-CUSTOMER_SORTS = {"mrr": "mrr", "customer_id": "s.customer_id", "last_movement": "l.last_movement_p"}
+CUSTOMER_SORTS = {
+    "mrr": "mrr",
+    "customer_id": "s.customer_id",
+    "last_movement": "l.last_movement_p",
+}
 
 
 class UnknownDimension(ValueError):
@@ -88,9 +92,11 @@ class Results:
 
     def dimensions(self) -> list[str]:
         """Built-in dimensions plus every customer attribute key."""
-        keys = self.executor.query(
-            "SELECT DISTINCT key FROM customer_attributes ORDER BY key"
-        ).column("key").to_pylist()
+        keys = (
+            self.executor.query("SELECT DISTINCT key FROM customer_attributes ORDER BY key")
+            .column("key")
+            .to_pylist()
+        )
         return ["plan", "size", *[str(k) for k in keys if k not in BUILTIN_DIMENSIONS]]
 
     def _ensure(self, dimension: str) -> str:
@@ -131,8 +137,9 @@ class Results:
             f"SELECT {cols}{rest} FROM retention_{d}_{window} ORDER BY segment, p"
         )
 
-    def movements(self, p: int | None = None, movement: str | None = None,
-                  customer_id: str | None = None) -> pa.Table:
+    def movements(
+        self, p: int | None = None, movement: str | None = None, customer_id: str | None = None
+    ) -> pa.Table:
         where, params = _filters(p, movement, customer_id)
         return self.executor.query(
             "SELECT customer_id, p, movement, amount, mrr_before, mrr_after, churn_reason "
@@ -149,7 +156,7 @@ class Results:
     def stretches(self, customer_id: str | None = None) -> pa.Table:
         where = "WHERE customer_id = ?" if customer_id is not None else ""
         return self.executor.query(
-            "SELECT customer_id, p_from, p_to, currency, mrr_native, plan, band FROM banded "
+            "SELECT customer_id, p_from, p_to, currency, mrr_native, plan, band FROM stretches "
             f"{where} ORDER BY customer_id, p_from",
             [customer_id] if customer_id is not None else [],
         )
@@ -159,8 +166,9 @@ class Results:
         return self.executor.query(
             "SELECT s.customer_id, s.currency, s.mrr_native, "
             "CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr, s.plan "
-            "FROM banded s JOIN rates r ON r.currency = s.currency AND r.p = ? "
-            "WHERE s.p_from <= ? AND ? < s.p_to AND s.mrr_native > 0 ORDER BY mrr DESC, customer_id",
+            "FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = ? "
+            "WHERE s.p_from <= ? AND ? < s.p_to AND s.mrr_native > 0 "
+            "ORDER BY mrr DESC, customer_id",
             [p, p, p],
         )
 
@@ -175,14 +183,21 @@ class Results:
         return self.executor.query(
             "SELECT ps.p, ps.period_end, s.currency, s.mrr_native, "
             "CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr, s.plan "
-            "FROM banded s JOIN periods ps ON s.p_from <= ps.p AND ps.p < s.p_to "
+            "FROM stretches s JOIN periods ps ON s.p_from <= ps.p AND ps.p < s.p_to "
             "JOIN rates r ON r.currency = s.currency AND r.p = ps.p "
             "WHERE s.customer_id = ? ORDER BY ps.p",
             [customer_id],
         )
 
-    def customer_list(self, *, search: str | None = None, sort: str = "mrr",
-                      descending: bool = True, limit: int = 100, offset: int = 0) -> pa.Table:
+    def customer_list(
+        self,
+        *,
+        search: str | None = None,
+        sort: str = "mrr",
+        descending: bool = True,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> pa.Table:
         """Every customer with its MRR in the last period, plan and last movement."""
         order = CUSTOMER_SORTS.get(sort)
         if order is None:
@@ -201,7 +216,7 @@ WITH last AS (
 ), cur AS (
   SELECT s.customer_id, s.currency, s.mrr_native, s.plan,
          CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr
-  FROM banded s JOIN rates r ON r.currency = s.currency AND r.p = ?
+  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = ?
   WHERE s.p_to = ?
 )
 SELECT s.customer_id, s.currency, CASE WHEN s.mrr_native > 0 THEN s.mrr ELSE 0 END AS mrr,
@@ -239,8 +254,9 @@ ORDER BY s0.customer_id""",
         )
 
 
-def _filters(p: int | None, movement: str | None,
-             customer_id: str | None = None) -> tuple[str, list[object]]:
+def _filters(
+    p: int | None, movement: str | None, customer_id: str | None = None
+) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
     if customer_id is not None:
