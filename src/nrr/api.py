@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nrr.engines.duckdb import DuckDBExecutor, memory_connection
 from nrr.engines.results import Results
@@ -14,7 +15,34 @@ from nrr.store import Workspace, open_workspace
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["Results", "Settings", "Workspace", "compute", "compute_frames", "open_workspace"]
+__all__ = [
+    "Results",
+    "Settings",
+    "Workspace",
+    "compute",
+    "compute_frames",
+    "open_workspace",
+    "revenue_lines",
+]
+
+_DEFAULTS = {"source": "python", "kind": "recurring", "currency": "EUR"}
+
+
+def revenue_lines(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Canonical revenue lines from plain dicts; missing columns are NULL (or a default)."""
+    import pyarrow as pa
+
+    from nrr.schema import REVENUE_LINES
+
+    types = {"DATE": pa.date32(), "BIGINT": pa.int64(), "VARCHAR": pa.string()}
+    filled = []
+    for n, row in enumerate(rows):
+        full = {**_DEFAULTS, "line_id": f"line{n + 1}", **row}
+        full.setdefault("source_ref", full["line_id"])
+        filled.append(full)
+    return pa.table(
+        {name: pa.array([r.get(name) for r in filled], types[typ]) for name, typ in REVENUE_LINES}
+    )
 
 
 def _rates_for(settings: Settings, as_of: date, given: pa.Table | None = None):  # type: ignore[no-untyped-def]

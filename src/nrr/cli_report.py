@@ -12,6 +12,9 @@ from nrr.cli import json_out
 from nrr.cli_options import json_option, setting_options, with_workspace_results, workspace_option
 
 
+TABLE_PERIODS = 12
+
+
 @click.command("report")
 @workspace_option
 @setting_options
@@ -37,6 +40,8 @@ def report_command(
 
     lo = reports.period_index(res, start) if start else None
     hi = reports.period_index(res, end) if end else None
+    if lo is None and not (as_json or as_csv) and not res.empty:
+        lo = (hi or res.periods[-1]) - TABLE_PERIODS + 1  # tables show the last year by default
     data = {
         "headline": reports.headline(res),
         "bridge": reports.bridge(res, by, lo, hi),

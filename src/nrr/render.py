@@ -29,6 +29,11 @@ def pct(value: float | None) -> str:
 
 
 def console(width: int | None = None) -> Console:
+    """A console as wide as the terminal; 150 columns when output goes to a file or pipe."""
+    import sys
+
+    if width is None and not sys.stdout.isatty():
+        width = 150
     return Console(width=width, soft_wrap=False)
 
 

@@ -158,7 +158,7 @@ class Workspace:
     def table(self, name: str) -> pa.Table:
         if name not in {"revenue_lines", "customers", "customer_attributes", "imports"}:
             raise WorkspaceError(f"unknown table {name!r}")
-        return self.con.execute(f"SELECT * FROM {name}").to_arrow_table()
+        return self.con.sql(f"SELECT * FROM {name}").to_arrow_table()
 
     def has_data(self) -> bool:
         row = self.con.execute("SELECT count(*) FROM revenue_lines").fetchall()
@@ -166,14 +166,8 @@ class Workspace:
 
     def customer_lines(self, customer_id: str) -> list[dict[str, Any]]:
         """The revenue lines of one customer, oldest first, as plain rows."""
-        return (
-            self.con.execute(
-                "SELECT * FROM revenue_lines WHERE customer_id = ? ORDER BY start_date, line_id",
-                [customer_id],
-            )
-            .to_arrow_table()
-            .to_pylist()
-        )
+        query = "SELECT * FROM revenue_lines WHERE customer_id = ? ORDER BY start_date, line_id"
+        return self.con.sql(query, params=[customer_id]).to_arrow_table().to_pylist()
 
     def source_rows(self, refs: list[str]) -> list[tuple[str, str, str]]:
         """(source, source_ref, payload JSON) of the raw rows behind the given refs."""

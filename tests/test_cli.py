@@ -1,0 +1,229 @@
+"""The command line: every command answers --help, reports match the library, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nrr.api import open_workspace, revenue_lines
+from nrr.cli import LAZY, main
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    jan, feb, mar = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
+    lines = revenue_lines(
+        [
+            {
+                "customer_id": "A",
+                "start_date": jan,
+                "end_date": mar,
+                "mrr_minor": 100_00,
+                "plan": "Basic",
+                "source": "t",
+            },
+            {
+                "customer_id": "A",
+                "start_date": mar,
+                "mrr_minor": 150_00,
+                "plan": "Pro",
+                "source": "t",
+            },
+            {
+                "customer_id": "B",
+                "start_date": jan,
+                "end_date": feb,
+                "mrr_minor": 50_00,
+                "plan": "Basic",
+                "source": "t",
+                "churn_reason": "involuntary",
+            },
+            {
+                "customer_id": "C",
+                "start_date": feb,
+                "mrr_minor": 80_00,
+                "plan": "Pro",
+                "source": "t",
+            },
+        ]
+    )
+    path = tmp_path / "ws"
+    with open_workspace(path) as ws:
+        ws.replace_source("t", lines=lines)
+    return path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_every_command_has_help_and_is_documented():
+    documented = (ROOT / "docs" / "cli.md").read_text()
+    for name in LAZY:
+        code, out = run(name, "--help")
+        assert code == 0, (name, out)
+        assert "Usage:" in out
+        assert f"`nrr {name}" in documented, f"nrr {name} is not in docs/cli.md"
+
+
+def test_help_is_instant_and_imports_nothing_heavy():
+    code = (
+        "import sys, time; t = time.perf_counter(); import nrr.cli; "
+        "heavy = {'duckdb', 'pyarrow', 'pandas', 'stripe', 'pyspark', 'rich'} & set(sys.modules); "
+        "print(sorted(heavy), time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    heavy, seconds = out.stdout.rsplit(" ", 1)
+    assert heavy == "[]"
+    assert float(seconds) < 1.0
+
+
+def test_report_json_bridge(workspace: Path):
+    code, out = run("report", "-w", str(workspace), "--as-of", "2025-03-31", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    bridge = [
+        (r["period"], r["start_mrr"], r["new"], r["expansion"], r["churn"], r["end_mrr"])
+        for r in data["bridge"]
+    ]
+    assert bridge == [
+        ("2025-01", 0, 150_00, 0, 0, 150_00),
+        ("2025-02", 150_00, 80_00, 0, 50_00, 180_00),
+        ("2025-03", 180_00, 0, 50_00, 0, 230_00),
+    ]
+    head = data["headline"]
+    assert (head["mrr"], head["arr"], head["customers"], head["arpa"]) == (
+        230_00,
+        2_760_00,
+        2,
+        115_00,
+    )
+    month = data["retention"]["period"][-1]
+    assert (month["start_mrr"], month["end_mrr"], month["nrr"]) == (180_00, 230_00, 1.277778)
+    assert data["bridge"][1]["drill"]["churn"] == {"metric": "churn", "period": "2025-02"}
+
+
+def test_report_by_segment_sums_to_total(workspace: Path):
+    code, out = run(
+        "report", "-w", str(workspace), "--as-of", "2025-03-31", "--by", "plan", "--json"
+    )
+    assert code == 0, out
+    rows = json.loads(out)["bridge"]
+    march = [r for r in rows if r["period"] == "2025-03"]
+    assert {r["segment"]: r["end_mrr"] for r in march} == {"Basic": 150_00, "Pro": 80_00}
+
+
+def test_report_tables_render(workspace: Path):
+    code, out = run("report", "-w", str(workspace), "--as-of", "2025-03-31", "--cohorts")
+    assert code == 0, out
+    assert "MRR bridge" in out and "230.00" in out and "Cohorts" in out
+
+
+def test_report_csv(workspace: Path):
+    code, out = run("report", "-w", str(workspace), "--as-of", "2025-03-31", "--csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["end_mrr"] for r in rows] == ["15000", "18000", "23000"]
+
+
+def test_customers_drill_down(workspace: Path):
+    code, out = run(
+        "customers",
+        "-w",
+        str(workspace),
+        "--as-of",
+        "2025-03-31",
+        "--metric",
+        "churn",
+        "--at",
+        "2025-02",
+        "--json",
+    )
+    assert code == 0, out
+    assert json.loads(out) == [
+        {
+            "customer_id": "B",
+            "amount": 50_00,
+            "mrr_before": 50_00,
+            "mrr_after": 0,
+            "churn_reason": "involuntary",
+        }
+    ]
+
+
+def test_explain_shows_timeline_and_sources(workspace: Path):
+    code, out = run("explain", "A", "-w", str(workspace), "--as-of", "2025-03-31", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert [(t["period"], t["mrr"]) for t in data["timeline"]] == [
+        ("2025-01", 100_00),
+        ("2025-02", 100_00),
+        ("2025-03", 150_00),
+    ]
+    assert [m["movement"] for m in data["movements"]] == ["new", "expansion"]
+    assert len(data["lines"]) == 2
+
+
+def test_unknown_customer_and_dimension_exit_2(workspace: Path):
+    assert run("explain", "nobody", "-w", str(workspace), "--as-of", "2025-03-31")[0] == 2
+    code, out = run("report", "-w", str(workspace), "--as-of", "2025-03-31", "--by", "colour")
+    assert code == 2 and "unknown segment dimension 'colour'" in out
+
+
+def test_missing_workspace_is_a_clear_error(tmp_path: Path):
+    code, out = run("report", "-w", str(tmp_path / "none"))
+    assert code == 1 and "no workspace at" in out
+
+
+def test_settings_are_stored_and_used(workspace: Path):
+    code, out = run("settings", "-w", str(workspace), "--period", "quarter", "--json")
+    assert code == 0 and json.loads(out)["period"] == "quarter"
+    code, out = run("report", "-w", str(workspace), "--as-of", "2025-03-31", "--json")
+    assert [r["period"] for r in json.loads(out)["bridge"]] == ["2025-Q1"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_export_every_table(workspace: Path, tmp_path: Path, fmt: str):
+    out_dir = tmp_path / "out"
+    code, out = run(
+        "export",
+        "-w",
+        str(workspace),
+        "--as-of",
+        "2025-03-31",
+        "--format",
+        fmt,
+        "--out",
+        str(out_dir),
+    )
+    assert code == 0, out
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(out_dir / "nrr.xlsx")
+        assert {"bridge", "retention_ttm", "cohorts", "movements"} <= set(book.sheetnames)
+        return
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    read = pacsv.read_csv if fmt == "csv" else pq.read_table
+    bridge = read(out_dir / f"bridge.{fmt}")
+    assert bridge.column("end_mrr").to_pylist() == [150_00, 180_00, 230_00]
+
+
+def test_cli_is_fast_enough_to_feel_instant():
+    start = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "nrr"), "--help"], capture_output=True, check=True)
+    assert time.perf_counter() - start < 2.0
