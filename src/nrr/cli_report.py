@@ -11,7 +11,6 @@ import click
 from nrr.cli import json_out
 from nrr.cli_options import json_option, setting_options, with_workspace_results, workspace_option
 
-
 TABLE_PERIODS = 12
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,8 +16,27 @@ from nrr.cli_options import json_option, setting_options, split_settings, worksp
 @workspace_option
 @setting_options
 @click.option("--size-bands", help="Size band thresholds in minor units, e.g. 10000,50000,200000.")
+@click.option(
+    "--rates-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV of exchange rates (date, currency, rate per 1 EUR) used instead of the ECB's.",
+)
+@click.option(
+    "--fixed-rate",
+    "fixed_rates",
+    multiple=True,
+    metavar="CUR=RATE",
+    help="With --fx-date fixed: units of CUR per 1 reporting currency (repeatable).",
+)
 @json_option
-def settings_command(workspace: str, size_bands: str | None, as_json: bool, **kwargs: Any) -> None:
+def settings_command(
+    workspace: str,
+    size_bands: str | None,
+    rates_file: str | None,
+    fixed_rates: tuple[str, ...],
+    as_json: bool,
+    **kwargs: Any,
+) -> None:
     """Show the settings; any option given changes that setting for the workspace."""
     from nrr.api import open_workspace
     from nrr.store import WorkspaceError
@@ -26,6 +47,16 @@ def settings_command(workspace: str, size_bands: str | None, as_json: bool, **kw
             overrides["size_bands"] = tuple(int(x) for x in size_bands.split(","))
         except ValueError:
             fail("--size-bands takes whole numbers separated by commas", 2)
+    if rates_file:
+        overrides["rates_file"] = str(Path(rates_file).resolve())
+    if fixed_rates:
+        try:
+            overrides["fixed_rates"] = {
+                k.strip().upper(): str(Decimal(v))
+                for k, v in (item.split("=", 1) for item in fixed_rates)
+            }
+        except (ValueError, ArithmeticError):
+            fail("--fixed-rate takes CUR=RATE, e.g. --fixed-rate CHF=0.94", 2)
     try:
         with open_workspace(workspace) as ws:
             settings = ws.settings.replace(**overrides)

@@ -47,7 +47,8 @@ def ecb_per_eur(currency: str, day: date) -> Decimal:
     ecb = _ecb()
     if currency not in ecb.currencies:
         raise RatesError(
-            f"no ECB reference rate for {currency}: supply a rates file (nrr settings --rates-file)"
+            f"no ECB reference rate for {currency}: "
+            "supply a rates file (nrr settings --rates-file FILE)"
         )
     rates: dict[date, float | None] = ecb._rates[currency]
     first, last = ecb.bounds[currency]
@@ -87,7 +88,9 @@ def rate_rows(
 
 
 def _per_eur_lookup(settings: Settings) -> Any:
-    if settings.fx_date == "fixed" or settings.fixed_rates:
+    if settings.rates_file and settings.fx_date != "fixed":
+        return rates_from_file(settings.rates_file)
+    if settings.fx_date == "fixed":
         fixed = _fixed_per_eur(settings)
         return lambda currency, _day: fixed(currency)
     return ecb_per_eur

@@ -93,6 +93,7 @@ class Settings:
     size_bands: tuple[int, ...] = DEFAULT_SIZE_BANDS
     period: Grain = "month"
     fixed_rates: dict[str, str] = field(default_factory=dict)  # currency -> units per 1 reporting
+    rates_file: str | None = None  # CSV of date, currency, rate (units per 1 EUR)
 
     def __post_init__(self) -> None:
         _check_choice("discounts", self.discounts, ("recurring", "forever", "all", "none"))
