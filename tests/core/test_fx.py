@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from factories import line, lines_table, month
 
+from factories import line, lines_table, month
 from nrr.api import compute_frames
 from nrr.fx import RatesError, ecb_per_eur, minor_rate, rate_rows, rates_from_file
 from nrr.schema import Settings
@@ -55,7 +55,7 @@ def test_service_start_rates_freeze_each_line():
     res = compute_frames(lines_table(rows), as_of=date(2025, 1, 31),
                          settings=Settings(fx_date="service_start"))
     bridge = res.bridge().to_pylist()
-    # 100 USD at 1.0389 USD per EUR (31 Dec 2024, the reading day of December) = 96.2556 -> 96.26 EUR
+    # 100 USD at 1.0389 USD per EUR (31 Dec 2024, reading day of December) = 96.2556 -> 96.26
     assert [(r["end_mrr"], r["fx"]) for r in bridge] == [(96_26, 0), (96_26, 0)]
 
 
