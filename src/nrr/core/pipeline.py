@@ -538,6 +538,8 @@ WHERE s0.mrr_native > 0
 def retention_stage(frame: Frame, dimension: str, window: int) -> Stage:
     """NRR, GRR and logo retention per segment for windows ending at each period."""
     d = _ident(dimension)
+    if window == 1:
+        return one_period_retention_stage(frame, dimension)
     return Stage(
         f"retention_{d}_{window}",
         f"""
@@ -555,6 +557,24 @@ FROM levels_{d} l0
 JOIN periods ps ON ps.p = l0.p + {window}
 LEFT JOIN wchanges_{d}_{window} c ON c.seg = l0.seg AND c.p = l0.p + {window}
 WHERE l0.p >= {frame.first_p} AND l0.customers > 0
+""",
+    )
+
+
+def one_period_retention_stage(frame: Frame, dimension: str) -> Stage:
+    """Over one period the cohort's changes are exactly the bridge's existing-customer movements
+    (same constant-currency rates, same segment at the start), so no second pass is needed."""
+    d = _ident(dimension)
+    return Stage(
+        f"retention_{d}_1",
+        f"""
+SELECT segment, p, period_end, 1 AS window_periods, start_mrr,
+       CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
+       CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
+       expansion, contraction, churn, customers_start,
+       CAST(customers_start - churned_customers AS BIGINT) AS customers_retained
+FROM bridge_{d}
+WHERE p - 1 >= {frame.first_p} AND customers_start > 0
 """,
     )
 
@@ -639,7 +659,8 @@ def dimension_stages(frame: Frame, dimension: str) -> list[Stage]:
         bridge_stage(frame, dimension),
     ]
     for window in frame.windows:
-        stages.append(window_changes_stage(frame, dimension, window))
+        if window > 1:
+            stages.append(window_changes_stage(frame, dimension, window))
         stages.append(retention_stage(frame, dimension, window))
     return stages
 

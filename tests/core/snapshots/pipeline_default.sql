@@ -281,68 +281,14 @@ LEFT JOIN sums x ON x.seg = g.seg AND x.p = ps.p
 LEFT JOIN fx_all f ON f.seg = g.seg AND f.p = ps.p
 WHERE ps.p >= 24288
 
--- wchanges_all_1
-WITH pieces_wc AS (
-SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
-       greatest(s0.p_from, s1.p_from - 1, 24288) AS t_from,
-       least(s0.p_to, s1.p_to - 1, 24321) AS t_to
-FROM seg_all s0
-JOIN seg_all s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
-     AND s1.p_from - 1 < s0.p_to
-WHERE s0.mrr_native > 0
-  AND greatest(s0.p_from, s1.p_from - 1, 24288)
-      < least(s0.p_to, s1.p_to - 1, 24321)),
-home_deltas AS (
-  SELECT seg, t_from + 1 AS p, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers FROM pieces_wc WHERE currency = 'EUR'
-  UNION ALL
-  SELECT seg, t_to + 1 AS p, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers FROM pieces_wc WHERE currency = 'EUR'
-), home_summed AS (
-  SELECT seg, p, sum(expansion) AS expansion, sum(contraction) AS contraction, sum(churn) AS churn, sum(churned_customers) AS churned_customers FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_wc
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_wc WHERE currency <> 'EUR'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_wc WHERE currency <> 'EUR'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 1 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) > CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n1 * r.rate) AS BIGINT) - CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) < CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n1 * r.rate) AS BIGINT) ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 1
-)
-SELECT h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
-
 -- retention_all_1
-SELECT l0.seg AS segment, l0.p + 1 AS p, ps.period_end, 1 AS window_periods,
-       l0.mrr AS start_mrr,
-       CAST(l0.mrr + coalesce(c.expansion, 0) - coalesce(c.contraction, 0) - coalesce(c.churn, 0)
-            AS BIGINT) AS end_mrr,
-       CAST(l0.mrr - coalesce(c.contraction, 0) - coalesce(c.churn, 0) AS BIGINT) AS gross_mrr,
-       CAST(coalesce(c.expansion, 0) AS BIGINT) AS expansion,
-       CAST(coalesce(c.contraction, 0) AS BIGINT) AS contraction,
-       CAST(coalesce(c.churn, 0) AS BIGINT) AS churn,
-       l0.customers AS customers_start,
-       CAST(l0.customers - coalesce(c.churned_customers, 0) AS BIGINT) AS customers_retained
-FROM levels_all l0
-JOIN periods ps ON ps.p = l0.p + 1
-LEFT JOIN wchanges_all_1 c ON c.seg = l0.seg AND c.p = l0.p + 1
-WHERE l0.p >= 24288 AND l0.customers > 0
+SELECT segment, p, period_end, 1 AS window_periods, start_mrr,
+       CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
+       CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
+       expansion, contraction, churn, customers_start,
+       CAST(customers_start - churned_customers AS BIGINT) AS customers_retained
+FROM bridge_all
+WHERE p - 1 >= 24288 AND customers_start > 0
 
 -- wchanges_all_12
 WITH pieces_wc AS (
@@ -540,68 +486,14 @@ LEFT JOIN sums x ON x.seg = g.seg AND x.p = ps.p
 LEFT JOIN fx_plan f ON f.seg = g.seg AND f.p = ps.p
 WHERE ps.p >= 24288
 
--- wchanges_plan_1
-WITH pieces_wc AS (
-SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
-       greatest(s0.p_from, s1.p_from - 1, 24288) AS t_from,
-       least(s0.p_to, s1.p_to - 1, 24321) AS t_to
-FROM seg_plan s0
-JOIN seg_plan s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
-     AND s1.p_from - 1 < s0.p_to
-WHERE s0.mrr_native > 0
-  AND greatest(s0.p_from, s1.p_from - 1, 24288)
-      < least(s0.p_to, s1.p_to - 1, 24321)),
-home_deltas AS (
-  SELECT seg, t_from + 1 AS p, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers FROM pieces_wc WHERE currency = 'EUR'
-  UNION ALL
-  SELECT seg, t_to + 1 AS p, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers FROM pieces_wc WHERE currency = 'EUR'
-), home_summed AS (
-  SELECT seg, p, sum(expansion) AS expansion, sum(contraction) AS contraction, sum(churn) AS churn, sum(churned_customers) AS churned_customers FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_wc
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_wc WHERE currency <> 'EUR'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_wc WHERE currency <> 'EUR'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 1 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) > CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n1 * r.rate) AS BIGINT) - CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) < CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n1 * r.rate) AS BIGINT) ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 1
-)
-SELECT h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
-
 -- retention_plan_1
-SELECT l0.seg AS segment, l0.p + 1 AS p, ps.period_end, 1 AS window_periods,
-       l0.mrr AS start_mrr,
-       CAST(l0.mrr + coalesce(c.expansion, 0) - coalesce(c.contraction, 0) - coalesce(c.churn, 0)
-            AS BIGINT) AS end_mrr,
-       CAST(l0.mrr - coalesce(c.contraction, 0) - coalesce(c.churn, 0) AS BIGINT) AS gross_mrr,
-       CAST(coalesce(c.expansion, 0) AS BIGINT) AS expansion,
-       CAST(coalesce(c.contraction, 0) AS BIGINT) AS contraction,
-       CAST(coalesce(c.churn, 0) AS BIGINT) AS churn,
-       l0.customers AS customers_start,
-       CAST(l0.customers - coalesce(c.churned_customers, 0) AS BIGINT) AS customers_retained
-FROM levels_plan l0
-JOIN periods ps ON ps.p = l0.p + 1
-LEFT JOIN wchanges_plan_1 c ON c.seg = l0.seg AND c.p = l0.p + 1
-WHERE l0.p >= 24288 AND l0.customers > 0
+SELECT segment, p, period_end, 1 AS window_periods, start_mrr,
+       CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
+       CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
+       expansion, contraction, churn, customers_start,
+       CAST(customers_start - churned_customers AS BIGINT) AS customers_retained
+FROM bridge_plan
+WHERE p - 1 >= 24288 AND customers_start > 0
 
 -- wchanges_plan_12
 WITH pieces_wc AS (
@@ -799,68 +691,14 @@ LEFT JOIN sums x ON x.seg = g.seg AND x.p = ps.p
 LEFT JOIN fx_size f ON f.seg = g.seg AND f.p = ps.p
 WHERE ps.p >= 24288
 
--- wchanges_size_1
-WITH pieces_wc AS (
-SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
-       greatest(s0.p_from, s1.p_from - 1, 24288) AS t_from,
-       least(s0.p_to, s1.p_to - 1, 24321) AS t_to
-FROM seg_size s0
-JOIN seg_size s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
-     AND s1.p_from - 1 < s0.p_to
-WHERE s0.mrr_native > 0
-  AND greatest(s0.p_from, s1.p_from - 1, 24288)
-      < least(s0.p_to, s1.p_to - 1, 24321)),
-home_deltas AS (
-  SELECT seg, t_from + 1 AS p, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers FROM pieces_wc WHERE currency = 'EUR'
-  UNION ALL
-  SELECT seg, t_to + 1 AS p, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers FROM pieces_wc WHERE currency = 'EUR'
-), home_summed AS (
-  SELECT seg, p, sum(expansion) AS expansion, sum(contraction) AS contraction, sum(churn) AS churn, sum(churned_customers) AS churned_customers FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_wc
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_wc WHERE currency <> 'EUR'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_wc WHERE currency <> 'EUR'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 1 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) > CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n1 * r.rate) AS BIGINT) - CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) < CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n1 * r.rate) AS BIGINT) ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 1
-)
-SELECT h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
-
 -- retention_size_1
-SELECT l0.seg AS segment, l0.p + 1 AS p, ps.period_end, 1 AS window_periods,
-       l0.mrr AS start_mrr,
-       CAST(l0.mrr + coalesce(c.expansion, 0) - coalesce(c.contraction, 0) - coalesce(c.churn, 0)
-            AS BIGINT) AS end_mrr,
-       CAST(l0.mrr - coalesce(c.contraction, 0) - coalesce(c.churn, 0) AS BIGINT) AS gross_mrr,
-       CAST(coalesce(c.expansion, 0) AS BIGINT) AS expansion,
-       CAST(coalesce(c.contraction, 0) AS BIGINT) AS contraction,
-       CAST(coalesce(c.churn, 0) AS BIGINT) AS churn,
-       l0.customers AS customers_start,
-       CAST(l0.customers - coalesce(c.churned_customers, 0) AS BIGINT) AS customers_retained
-FROM levels_size l0
-JOIN periods ps ON ps.p = l0.p + 1
-LEFT JOIN wchanges_size_1 c ON c.seg = l0.seg AND c.p = l0.p + 1
-WHERE l0.p >= 24288 AND l0.customers > 0
+SELECT segment, p, period_end, 1 AS window_periods, start_mrr,
+       CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
+       CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
+       expansion, contraction, churn, customers_start,
+       CAST(customers_start - churned_customers AS BIGINT) AS customers_retained
+FROM bridge_size
+WHERE p - 1 >= 24288 AND customers_start > 0
 
 -- wchanges_size_12
 WITH pieces_wc AS (
@@ -1058,68 +896,14 @@ LEFT JOIN sums x ON x.seg = g.seg AND x.p = ps.p
 LEFT JOIN fx_country f ON f.seg = g.seg AND f.p = ps.p
 WHERE ps.p >= 24288
 
--- wchanges_country_1
-WITH pieces_wc AS (
-SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
-       greatest(s0.p_from, s1.p_from - 1, 24288) AS t_from,
-       least(s0.p_to, s1.p_to - 1, 24321) AS t_to
-FROM seg_country s0
-JOIN seg_country s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
-     AND s1.p_from - 1 < s0.p_to
-WHERE s0.mrr_native > 0
-  AND greatest(s0.p_from, s1.p_from - 1, 24288)
-      < least(s0.p_to, s1.p_to - 1, 24321)),
-home_deltas AS (
-  SELECT seg, t_from + 1 AS p, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers FROM pieces_wc WHERE currency = 'EUR'
-  UNION ALL
-  SELECT seg, t_to + 1 AS p, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers FROM pieces_wc WHERE currency = 'EUR'
-), home_summed AS (
-  SELECT seg, p, sum(expansion) AS expansion, sum(contraction) AS contraction, sum(churn) AS churn, sum(churned_customers) AS churned_customers FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_wc
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_wc WHERE currency <> 'EUR'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_wc WHERE currency <> 'EUR'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 1 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) > CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n1 * r.rate) AS BIGINT) - CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) < CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n1 * r.rate) AS BIGINT) ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 1
-)
-SELECT h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
-
 -- retention_country_1
-SELECT l0.seg AS segment, l0.p + 1 AS p, ps.period_end, 1 AS window_periods,
-       l0.mrr AS start_mrr,
-       CAST(l0.mrr + coalesce(c.expansion, 0) - coalesce(c.contraction, 0) - coalesce(c.churn, 0)
-            AS BIGINT) AS end_mrr,
-       CAST(l0.mrr - coalesce(c.contraction, 0) - coalesce(c.churn, 0) AS BIGINT) AS gross_mrr,
-       CAST(coalesce(c.expansion, 0) AS BIGINT) AS expansion,
-       CAST(coalesce(c.contraction, 0) AS BIGINT) AS contraction,
-       CAST(coalesce(c.churn, 0) AS BIGINT) AS churn,
-       l0.customers AS customers_start,
-       CAST(l0.customers - coalesce(c.churned_customers, 0) AS BIGINT) AS customers_retained
-FROM levels_country l0
-JOIN periods ps ON ps.p = l0.p + 1
-LEFT JOIN wchanges_country_1 c ON c.seg = l0.seg AND c.p = l0.p + 1
-WHERE l0.p >= 24288 AND l0.customers > 0
+SELECT segment, p, period_end, 1 AS window_periods, start_mrr,
+       CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
+       CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
+       expansion, contraction, churn, customers_start,
+       CAST(customers_start - churned_customers AS BIGINT) AS customers_retained
+FROM bridge_country
+WHERE p - 1 >= 24288 AND customers_start > 0
 
 -- wchanges_country_12
 WITH pieces_wc AS (
