@@ -523,7 +523,7 @@ SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
 FROM seg_{d} s0
 JOIN seg_{d} s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
      AND s1.p_from - {w} < s0.p_to
-WHERE s0.mrr_native > 0
+WHERE s0.mrr_native > 0 AND s1.mrr_native <> s0.mrr_native
   AND greatest(s0.p_from, s1.p_from - {w}, {frame.first_p})
       < least(s0.p_to, s1.p_to - {w}, {frame.last_p - w + 1})"""
     sums = {

@@ -298,7 +298,7 @@ SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
 FROM seg_all s0
 JOIN seg_all s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
      AND s1.p_from - 12 < s0.p_to
-WHERE s0.mrr_native > 0
+WHERE s0.mrr_native > 0 AND s1.mrr_native <> s0.mrr_native
   AND greatest(s0.p_from, s1.p_from - 12, 24288)
       < least(s0.p_to, s1.p_to - 12, 24310)),
 home_deltas AS (
@@ -503,7 +503,7 @@ SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
 FROM seg_plan s0
 JOIN seg_plan s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
      AND s1.p_from - 12 < s0.p_to
-WHERE s0.mrr_native > 0
+WHERE s0.mrr_native > 0 AND s1.mrr_native <> s0.mrr_native
   AND greatest(s0.p_from, s1.p_from - 12, 24288)
       < least(s0.p_to, s1.p_to - 12, 24310)),
 home_deltas AS (
@@ -708,7 +708,7 @@ SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
 FROM seg_size s0
 JOIN seg_size s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
      AND s1.p_from - 12 < s0.p_to
-WHERE s0.mrr_native > 0
+WHERE s0.mrr_native > 0 AND s1.mrr_native <> s0.mrr_native
   AND greatest(s0.p_from, s1.p_from - 12, 24288)
       < least(s0.p_to, s1.p_to - 12, 24310)),
 home_deltas AS (
@@ -913,7 +913,7 @@ SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
 FROM seg_country s0
 JOIN seg_country s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
      AND s1.p_from - 12 < s0.p_to
-WHERE s0.mrr_native > 0
+WHERE s0.mrr_native > 0 AND s1.mrr_native <> s0.mrr_native
   AND greatest(s0.p_from, s1.p_from - 12, 24288)
       < least(s0.p_to, s1.p_to - 12, 24310)),
 home_deltas AS (
