@@ -187,11 +187,10 @@ class Workspace:
         tmp = self.path / f".{SNAPSHOT_FILE}.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         self.con.execute("CHECKPOINT").fetchall()
+        source = self._db_name()
         self.con.execute(f"ATTACH '{_sql_path(tmp)}' AS snap").fetchall()
         try:
-            self.con.execute("COPY FROM DATABASE main_db TO snap").fetchall()
-        except Exception:
-            self.con.execute(f"COPY FROM DATABASE {self._db_name()} TO snap").fetchall()
+            self.con.execute(f'COPY FROM DATABASE "{source}" TO snap').fetchall()
         finally:
             self.con.execute("DETACH snap").fetchall()
         os.replace(tmp, target)
