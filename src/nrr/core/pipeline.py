@@ -196,17 +196,17 @@ def pieces_stage(frame: Frame) -> Stage:
 WITH deltas AS (
   SELECT ck, p_from AS p, mrr AS dv FROM lines
   UNION ALL SELECT ck, p_to AS p, -mrr AS dv FROM lines
-  UNION ALL SELECT ck, {frame.horizon} AS p, 0 AS dv FROM lines
-), summed AS (
-  SELECT ck, p, sum(dv) AS dv FROM deltas GROUP BY ck, p
+  UNION ALL SELECT ck, {frame.horizon} AS p, 0 AS dv FROM customer_keys
 ), running AS (
+  -- Several deltas on one boundary make empty pieces [p, p) that are dropped; the last of them
+  -- carries the running total of all of them.
   SELECT ck, p AS p_from, lead(p) OVER w AS p_to,
          sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
-  FROM summed
+  FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
 SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native
-FROM running WHERE p_to IS NOT NULL
+FROM running WHERE p_to > p_from
 """,
     )
 
@@ -264,17 +264,16 @@ WITH cur AS (
   LEFT JOIN raw_stretches q ON q.ck = p.ck AND q.p_to = p.p_from
   LEFT JOIN firsts f ON f.ck = p.ck
 ), valued AS (
-  SELECT k.customer_id, o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.plan, o.prev_native,
-         o.prev_plan,
+  SELECT o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.plan, o.prev_native,
+         o.prev_plan, o.first_paid,
          CASE WHEN o.first_paid < o.p_from THEN 1 ELSE 0 END AS ever_before,
          {_conv("o.mrr_native", "r.rate", "c.currency", frame)} AS v_now,
          {_conv("o.prev_native", "r.rate", "c.currency", frame)} AS v_prev
   FROM ordered o
   JOIN cur c ON c.ck = o.ck
-  JOIN customer_keys k ON k.ck = o.ck
   JOIN rates r ON r.currency = c.currency AND r.p = {frame.last_p}
 )
-SELECT customer_id, ck, p_from, p_to, currency, mrr_native, plan, prev_native, prev_plan,
+SELECT ck, p_from, p_to, currency, mrr_native, plan, prev_native, prev_plan, first_paid,
        ever_before, {band_case.format(v="v_now")} AS band,
        {band_case.format(v="v_prev")} AS prev_band
 FROM valued
@@ -309,10 +308,10 @@ WITH starts AS (
   SELECT ck, p_to AS p, min(churn_reason) AS churn_reason
   FROM lines WHERE churn_reason IS NOT NULL GROUP BY ck, p_to
 )
-SELECT k.customer_id, m.ck, m.p, m.movement, CAST(abs(m.c - m.a) AS BIGINT) AS amount,
+SELECT m.ck, m.p, m.movement, CAST(abs(m.c - m.a) AS BIGINT) AS amount,
        m.a AS mrr_before, m.c AS mrr_after,
        CASE WHEN m.movement = 'churn' THEN coalesce(r.churn_reason, 'voluntary') END AS churn_reason
-FROM classified m JOIN customer_keys k ON k.ck = m.ck
+FROM classified m
 LEFT JOIN reasons r ON r.ck = m.ck AND r.p = m.p
 WHERE m.movement IS NOT NULL
 """,
@@ -323,16 +322,17 @@ def fx_customers_sql(frame: Frame) -> str:
     """Per customer, the exchange-rate effect in period ``?`` (one parameter, used three times)."""
     cur = frame.settings.reporting_currency
     return f"""
-SELECT s.customer_id, CAST(round(s.mrr_native * r1.rate) - round(s.mrr_native * r0.rate) AS BIGINT)
+SELECT k.customer_id, CAST(round(s.mrr_native * r1.rate) - round(s.mrr_native * r0.rate) AS BIGINT)
          AS amount,
        CAST(round(s.mrr_native * r0.rate) AS BIGINT) AS mrr_before,
        CAST(round(s.mrr_native * r1.rate) AS BIGINT) AS mrr_after
 FROM stretches s
+JOIN customer_keys k ON k.ck = s.ck
 JOIN rates r1 ON r1.currency = s.currency AND r1.p = $p
 JOIN rates r0 ON r0.currency = s.currency AND r0.p = $p - 1
 WHERE s.currency <> '{cur}' AND s.mrr_native > 0 AND s.p_from <= $p AND $p < s.p_to
   AND round(s.mrr_native * r1.rate) <> round(s.mrr_native * r0.rate)
-ORDER BY s.customer_id"""
+ORDER BY k.customer_id"""
 
 
 def segmented_stage(frame: Frame, dimension: str) -> Stage:
@@ -585,26 +585,20 @@ def cohorts_stage(frame: Frame) -> Stage:
     return Stage(
         "cohorts",
         f"""
-WITH firsts AS (
-  SELECT ck, min(p_from) AS cohort FROM stretches WHERE mrr_native > 0
-  GROUP BY ck
-), contrib AS (
-  SELECT f.cohort, s.p_from - f.cohort AS age, {conv} AS v,
-         1 AS n
-  FROM stretches s JOIN firsts f ON f.ck = s.ck
-  JOIN rates r ON r.currency = s.currency AND r.p = f.cohort
+WITH contrib AS (
+  SELECT s.first_paid AS cohort, s.p_from - s.first_paid AS age, {conv} AS v, 1 AS n
+  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.first_paid
   WHERE s.mrr_native > 0
   UNION ALL
-  SELECT f.cohort, s.p_to - f.cohort AS age, -{conv} AS v,
-         -1 AS n
-  FROM stretches s JOIN firsts f ON f.ck = s.ck
-  JOIN rates r ON r.currency = s.currency AND r.p = f.cohort
+  SELECT s.first_paid AS cohort, s.p_to - s.first_paid AS age, -{conv} AS v, -1 AS n
+  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.first_paid
   WHERE s.mrr_native > 0
 ), deltas AS (
   SELECT cohort, age, sum(v) AS dv, sum(n) AS dn FROM contrib GROUP BY cohort, age
 ), grid AS (
   SELECT c.cohort, ps.p - c.cohort AS age
-  FROM (SELECT DISTINCT cohort FROM firsts) AS c JOIN periods ps ON ps.p >= c.cohort
+  FROM (SELECT DISTINCT first_paid AS cohort FROM stretches WHERE first_paid IS NOT NULL) AS c
+  JOIN periods ps ON ps.p >= c.cohort
 ), running AS (
   SELECT g.cohort, g.age,
          sum(coalesce(d.dv, 0)) OVER w AS mrr, sum(coalesce(d.dn, 0)) OVER w AS customers
@@ -635,6 +629,22 @@ def hash_str(text: str) -> int:
     return value
 
 
+def named_stages() -> list[Stage]:
+    """Stretches and movements with the customer's own id, for lists and drill-downs."""
+    return [
+        Stage(
+            "named_stretches",
+            "SELECT k.customer_id, s.* FROM stretches s JOIN customer_keys k ON k.ck = s.ck",
+            view=True,
+        ),
+        Stage(
+            "named_movements",
+            "SELECT k.customer_id, m.* FROM movements m JOIN customer_keys k ON k.ck = m.ck",
+            view=True,
+        ),
+    ]
+
+
 def base_stages(frame: Frame) -> list[Stage]:
     """Everything every report needs: lines, stretches, movements, cohorts."""
     return [
@@ -647,6 +657,7 @@ def base_stages(frame: Frame) -> list[Stage]:
         stretches_stage(frame),
         movements_stage(frame),
         cohorts_stage(frame),
+        *named_stages(),
     ]
 
 

@@ -45,8 +45,9 @@ def segment_columns(dimension: str, settings: Settings) -> tuple[str, str, str]:
     if dimension == "size":
         return _band_case("b.band", settings), _band_case("b.prev_band", settings), ""
     join = (
-        "LEFT JOIN (SELECT customer_id, max(value) AS value FROM customer_attributes "
-        f"WHERE key = {_quote(dimension)} GROUP BY customer_id) AS a "
-        "ON a.customer_id = b.customer_id"
+        "LEFT JOIN (SELECT k.ck, max(a.value) AS value FROM customer_attributes a "
+        "JOIN customer_keys k ON k.customer_id = a.customer_id "
+        f"WHERE a.key = {_quote(dimension)} GROUP BY k.ck) AS a "
+        "ON a.ck = b.ck"
     )
     return "coalesce(a.value, '(unknown)')", "coalesce(a.value, '(unknown)')", join

@@ -143,7 +143,7 @@ class Results:
         where, params = _filters(p, movement, customer_id)
         return self.executor.query(
             "SELECT customer_id, p, movement, amount, mrr_before, mrr_after, churn_reason "
-            f"FROM movements {where} ORDER BY p, movement, customer_id",
+            f"FROM named_movements {where} ORDER BY p, movement, customer_id",
             params,
         )
 
@@ -156,8 +156,8 @@ class Results:
     def stretches(self, customer_id: str | None = None) -> pa.Table:
         where = "WHERE customer_id = ?" if customer_id is not None else ""
         return self.executor.query(
-            "SELECT customer_id, p_from, p_to, currency, mrr_native, plan, band FROM stretches "
-            f"{where} ORDER BY customer_id, p_from",
+            "SELECT customer_id, p_from, p_to, currency, mrr_native, plan, band "
+            f"FROM named_stretches {where} ORDER BY customer_id, p_from",
             [customer_id] if customer_id is not None else [],
         )
 
@@ -166,7 +166,7 @@ class Results:
         return self.executor.query(
             "SELECT s.customer_id, s.currency, s.mrr_native, "
             "CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr, s.plan "
-            "FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = ? "
+            "FROM named_stretches s JOIN rates r ON r.currency = s.currency AND r.p = ? "
             "WHERE s.p_from <= ? AND ? < s.p_to AND s.mrr_native > 0 "
             "ORDER BY mrr DESC, customer_id",
             [p, p, p],
@@ -183,7 +183,7 @@ class Results:
         return self.executor.query(
             "SELECT ps.p, ps.period_end, s.currency, s.mrr_native, "
             "CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr, s.plan "
-            "FROM stretches s JOIN periods ps ON s.p_from <= ps.p AND ps.p < s.p_to "
+            "FROM named_stretches s JOIN periods ps ON s.p_from <= ps.p AND ps.p < s.p_to "
             "JOIN rates r ON r.currency = s.currency AND r.p = ps.p "
             "WHERE s.customer_id = ? ORDER BY ps.p",
             [customer_id],
@@ -212,11 +212,11 @@ class Results:
             f"""
 WITH last AS (
   SELECT customer_id, arg_max(movement, p) AS last_movement, max(p) AS last_movement_p
-  FROM movements GROUP BY customer_id
+  FROM named_movements GROUP BY customer_id
 ), cur AS (
   SELECT s.customer_id, s.currency, s.mrr_native, s.plan,
          CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr
-  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = ?
+  FROM named_stretches s JOIN rates r ON r.currency = s.currency AND r.p = ?
   WHERE s.p_to = ?
 )
 SELECT s.customer_id, s.currency, CASE WHEN s.mrr_native > 0 THEN s.mrr ELSE 0 END AS mrr,
@@ -232,7 +232,8 @@ LIMIT ? OFFSET ?""",
         """Each customer's segment in period ``p`` (the stretch covering it)."""
         d = self._ensure(by)
         return self.executor.query(
-            f"SELECT customer_id, seg AS segment FROM seg_{d} WHERE p_from <= ? AND ? < p_to",
+            f"SELECT k.customer_id, s.seg AS segment FROM seg_{d} s "
+            "JOIN customer_keys k ON k.ck = s.ck WHERE s.p_from <= ? AND ? < s.p_to",
             [p, p],
         )
 
@@ -242,14 +243,15 @@ LIMIT ? OFFSET ?""",
         t0 = p - window
         return self.executor.query(
             f"""
-SELECT s0.customer_id, s0.seg AS segment,
+SELECT k.customer_id, s0.seg AS segment,
        CAST(round(s0.mrr_native * r.rate) AS BIGINT) AS mrr_start,
        CAST(round(coalesce(s1.mrr_native, 0) * r.rate) AS BIGINT) AS mrr_end
 FROM seg_{d} s0
+JOIN customer_keys k ON k.ck = s0.ck
 JOIN rates r ON r.currency = s0.currency AND r.p = ?
-LEFT JOIN seg_{d} s1 ON s1.customer_id = s0.customer_id AND s1.p_from <= ? AND ? < s1.p_to
+LEFT JOIN seg_{d} s1 ON s1.ck = s0.ck AND s1.p_from <= ? AND ? < s1.p_to
 WHERE s0.p_from <= ? AND ? < s0.p_to AND s0.mrr_native > 0
-ORDER BY s0.customer_id""",
+ORDER BY k.customer_id""",
             [t0, p, p, t0, t0],
         )
 

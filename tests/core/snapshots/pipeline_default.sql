@@ -28,17 +28,17 @@ WHERE l.p_to > l.p_from
 WITH deltas AS (
   SELECT ck, p_from AS p, mrr AS dv FROM lines
   UNION ALL SELECT ck, p_to AS p, -mrr AS dv FROM lines
-  UNION ALL SELECT ck, 24322 AS p, 0 AS dv FROM lines
-), summed AS (
-  SELECT ck, p, sum(dv) AS dv FROM deltas GROUP BY ck, p
+  UNION ALL SELECT ck, 24322 AS p, 0 AS dv FROM customer_keys
 ), running AS (
+  -- Several deltas on one boundary make empty pieces [p, p) that are dropped; the last of them
+  -- carries the running total of all of them.
   SELECT ck, p AS p_from, lead(p) OVER w AS p_to,
          sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
-  FROM summed
+  FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
 SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native
-FROM running WHERE p_to IS NOT NULL
+FROM running WHERE p_to > p_from
 
 -- raw_stretches
 WITH plan_rank AS (
@@ -73,17 +73,16 @@ WITH cur AS (
   LEFT JOIN raw_stretches q ON q.ck = p.ck AND q.p_to = p.p_from
   LEFT JOIN firsts f ON f.ck = p.ck
 ), valued AS (
-  SELECT k.customer_id, o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.plan, o.prev_native,
-         o.prev_plan,
+  SELECT o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.plan, o.prev_native,
+         o.prev_plan, o.first_paid,
          CASE WHEN o.first_paid < o.p_from THEN 1 ELSE 0 END AS ever_before,
          CASE WHEN c.currency = 'EUR' THEN o.mrr_native ELSE CAST(round(o.mrr_native * r.rate) AS BIGINT) END AS v_now,
          CASE WHEN c.currency = 'EUR' THEN o.prev_native ELSE CAST(round(o.prev_native * r.rate) AS BIGINT) END AS v_prev
   FROM ordered o
   JOIN cur c ON c.ck = o.ck
-  JOIN customer_keys k ON k.ck = o.ck
   JOIN rates r ON r.currency = c.currency AND r.p = 24321
 )
-SELECT customer_id, ck, p_from, p_to, currency, mrr_native, plan, prev_native, prev_plan,
+SELECT ck, p_from, p_to, currency, mrr_native, plan, prev_native, prev_plan, first_paid,
        ever_before, CASE WHEN v_now < 10000 THEN 0 WHEN v_now < 50000 THEN 1 WHEN v_now < 200000 THEN 2 ELSE 3 END AS band,
        CASE WHEN v_prev < 10000 THEN 0 WHEN v_prev < 50000 THEN 1 WHEN v_prev < 200000 THEN 2 ELSE 3 END AS prev_band
 FROM valued
@@ -107,34 +106,28 @@ WITH starts AS (
   SELECT ck, p_to AS p, min(churn_reason) AS churn_reason
   FROM lines WHERE churn_reason IS NOT NULL GROUP BY ck, p_to
 )
-SELECT k.customer_id, m.ck, m.p, m.movement, CAST(abs(m.c - m.a) AS BIGINT) AS amount,
+SELECT m.ck, m.p, m.movement, CAST(abs(m.c - m.a) AS BIGINT) AS amount,
        m.a AS mrr_before, m.c AS mrr_after,
        CASE WHEN m.movement = 'churn' THEN coalesce(r.churn_reason, 'voluntary') END AS churn_reason
-FROM classified m JOIN customer_keys k ON k.ck = m.ck
+FROM classified m
 LEFT JOIN reasons r ON r.ck = m.ck AND r.p = m.p
 WHERE m.movement IS NOT NULL
 
 -- cohorts
-WITH firsts AS (
-  SELECT ck, min(p_from) AS cohort FROM stretches WHERE mrr_native > 0
-  GROUP BY ck
-), contrib AS (
-  SELECT f.cohort, s.p_from - f.cohort AS age, CASE WHEN s.currency = 'EUR' THEN s.mrr_native ELSE CAST(round(s.mrr_native * r.rate) AS BIGINT) END AS v,
-         1 AS n
-  FROM stretches s JOIN firsts f ON f.ck = s.ck
-  JOIN rates r ON r.currency = s.currency AND r.p = f.cohort
+WITH contrib AS (
+  SELECT s.first_paid AS cohort, s.p_from - s.first_paid AS age, CASE WHEN s.currency = 'EUR' THEN s.mrr_native ELSE CAST(round(s.mrr_native * r.rate) AS BIGINT) END AS v, 1 AS n
+  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.first_paid
   WHERE s.mrr_native > 0
   UNION ALL
-  SELECT f.cohort, s.p_to - f.cohort AS age, -CASE WHEN s.currency = 'EUR' THEN s.mrr_native ELSE CAST(round(s.mrr_native * r.rate) AS BIGINT) END AS v,
-         -1 AS n
-  FROM stretches s JOIN firsts f ON f.ck = s.ck
-  JOIN rates r ON r.currency = s.currency AND r.p = f.cohort
+  SELECT s.first_paid AS cohort, s.p_to - s.first_paid AS age, -CASE WHEN s.currency = 'EUR' THEN s.mrr_native ELSE CAST(round(s.mrr_native * r.rate) AS BIGINT) END AS v, -1 AS n
+  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.first_paid
   WHERE s.mrr_native > 0
 ), deltas AS (
   SELECT cohort, age, sum(v) AS dv, sum(n) AS dn FROM contrib GROUP BY cohort, age
 ), grid AS (
   SELECT c.cohort, ps.p - c.cohort AS age
-  FROM (SELECT DISTINCT cohort FROM firsts) AS c JOIN periods ps ON ps.p >= c.cohort
+  FROM (SELECT DISTINCT first_paid AS cohort FROM stretches WHERE first_paid IS NOT NULL) AS c
+  JOIN periods ps ON ps.p >= c.cohort
 ), running AS (
   SELECT g.cohort, g.age,
          sum(coalesce(d.dv, 0)) OVER w AS mrr, sum(coalesce(d.dn, 0)) OVER w AS customers
@@ -147,6 +140,12 @@ SELECT cohort, age, CAST(customers AS BIGINT) AS customers, CAST(mrr AS BIGINT) 
        CAST(first_value(mrr) OVER c AS BIGINT) AS mrr_start
 FROM running
 WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+
+-- named_stretches (view)
+SELECT k.customer_id, s.* FROM stretches s JOIN customer_keys k ON k.ck = s.ck
+
+-- named_movements (view)
+SELECT k.customer_id, m.* FROM movements m JOIN customer_keys k ON k.ck = m.ck
 
 -- seg_all (view)
 SELECT b.*, 'all' AS seg, 'all' AS prev_seg FROM stretches b
@@ -764,7 +763,7 @@ LEFT JOIN wchanges_size_12 c ON c.seg = l0.seg AND c.p = l0.p + 12
 WHERE l0.p >= 24288 AND l0.customers > 0
 
 -- seg_country (view)
-SELECT b.*, coalesce(a.value, '(unknown)') AS seg, coalesce(a.value, '(unknown)') AS prev_seg FROM stretches b LEFT JOIN (SELECT customer_id, max(value) AS value FROM customer_attributes WHERE key = 'country' GROUP BY customer_id) AS a ON a.customer_id = b.customer_id
+SELECT b.*, coalesce(a.value, '(unknown)') AS seg, coalesce(a.value, '(unknown)') AS prev_seg FROM stretches b LEFT JOIN (SELECT k.ck, max(a.value) AS value FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a ON a.ck = b.ck
 
 -- levels_country
 WITH pieces_lv AS (SELECT seg, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM seg_country WHERE mrr_native > 0),
