@@ -264,7 +264,7 @@ def customers_behind(
     res: Results, metric: str, period: int, by: str | None = None, segment: str | None = None
 ) -> list[Row]:
     """The customers behind one figure: a movement, the start or end MRR, or a window's cohort."""
-    if metric in ("new", "reactivation", "expansion", "contraction", "churn"):
+    if metric in MOVEMENTS:
         rows = [
             {
                 "customer_id": r["customer_id"],
@@ -275,15 +275,7 @@ def customers_behind(
             }
             for r in res.movements(period, metric).to_pylist()
         ]
-        return _in_segment(
-            res,
-            rows,
-            by,
-            segment,
-            period - 1 if metric in ("expansion", "contraction", "churn") else period,
-        )
-    if metric == "fx":
-        return _in_segment(res, res.fx_customers(period).to_pylist(), by, segment, period - 1)
+        return _in_segment(res, rows, by, segment, period)
     if metric in ("start", "end"):
         p = period - 1 if metric == "start" else period
         rows = [
@@ -296,7 +288,7 @@ def customers_behind(
             }
             for r in res.customer_mrr(p).to_pylist()
         ]
-        return _in_segment(res, rows, by, segment, p)
+        return _in_segment(res, rows, by, segment, period)
     if metric.startswith("window"):
         window = int(metric.removeprefix("window"))
         rows = res.window_customers(period, window, by).to_pylist()
@@ -310,16 +302,15 @@ def customers_behind(
 def _in_segment(
     res: Results, rows: list[Row], by: str | None, segment: str | None, p: int
 ) -> list[Row]:
+    """Keep the customers the bridge of period ``p`` counts in ``segment`` (segment at p - 1 when
+    they paid then, else at p)."""
     if by is None or segment is None:
         return rows
     members = {
-        r["customer_id"] for r in res.segment_of(by, p).to_pylist() if r["segment"] == segment
+        r["customer_id"]
+        for r in res.bridge_segment_of(by, p).to_pylist()
+        if r["segment"] == segment
     }
-    members |= (
-        {r["customer_id"] for r in res.segment_of(by, p + 1).to_pylist() if r["segment"] == segment}
-        if p + 1 <= res.periods[-1]
-        else set()
-    )
     return [r for r in rows if r["customer_id"] in members]
 
 

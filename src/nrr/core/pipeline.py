@@ -125,15 +125,33 @@ def _mrr_expr(settings: Settings) -> str:
 
 
 def rates_stage(frame: Frame) -> Stage:
-    """Rates per currency and period, with the reporting currency at exactly 1."""
+    """Rates per currency and period, the reporting currency at exactly 1.
+
+    A period without a given rate takes the latest earlier one, or else the earliest later one
+    (so a rates table that starts with the first period still values the period before it).
+    """
     values = ", ".join(f"({p})" for p in frame.periods())
     cur = frame.settings.reporting_currency
     return Stage(
         "rates",
-        f"SELECT currency, p, CAST(rate AS DECIMAL(18,10)) AS rate FROM fx_rates "
-        f"WHERE currency <> '{cur}' "
-        f"UNION ALL SELECT '{cur}' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate "
-        f"FROM (VALUES {values}) AS ps(p)",
+        f"""
+WITH given AS (
+  SELECT upper(currency) AS currency, CAST(p AS INTEGER) AS p, CAST(rate AS DECIMAL(18,10)) AS rate
+  FROM fx_rates WHERE upper(currency) <> '{cur}'
+), grid AS (
+  SELECT c.currency, ps.p
+  FROM (SELECT DISTINCT currency FROM given) AS c CROSS JOIN (VALUES {values}) AS ps(p)
+), nearest AS (
+  SELECT g.currency, g.p,
+         coalesce(max(CASE WHEN r.p <= g.p THEN r.p END), min(r.p)) AS source_p
+  FROM grid g JOIN given r ON r.currency = g.currency
+  GROUP BY g.currency, g.p
+)
+SELECT n.currency, n.p, r.rate
+FROM nearest n JOIN given r ON r.currency = n.currency AND r.p = n.source_p
+UNION ALL
+SELECT '{cur}' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate FROM (VALUES {values}) AS ps(p)
+""",
     )
 
 
@@ -285,7 +303,7 @@ def movements_stage(frame: Frame) -> Stage:
     """Each customer's movement where a stretch starts, at constant currency (rates of p - 1).
 
     The exchange-rate effect is not a per-customer row here: it is summed per segment by
-    ``fx_stage``, and listed per customer on demand (``fx_customers_sql``).
+    ``fx_stage``, and listed per customer on demand (``fx_movements_stage``).
     """
     return Stage(
         "movements",
@@ -318,21 +336,28 @@ WHERE m.movement IS NOT NULL
     )
 
 
-def fx_customers_sql(frame: Frame) -> str:
-    """Per customer, the exchange-rate effect in period ``?`` (one parameter, used three times)."""
+def fx_movements_stage(frame: Frame) -> Stage:
+    """Per customer and period, the exchange-rate effect: listed on demand (drill-downs, exports),
+    never scanned by the aggregates, which sum it from value histograms instead."""
     cur = frame.settings.reporting_currency
-    return f"""
-SELECT k.customer_id, CAST(round(s.mrr_native * r1.rate) - round(s.mrr_native * r0.rate) AS BIGINT)
-         AS amount,
-       CAST(round(s.mrr_native * r0.rate) AS BIGINT) AS mrr_before,
-       CAST(round(s.mrr_native * r1.rate) AS BIGINT) AS mrr_after
-FROM stretches s
-JOIN customer_keys k ON k.ck = s.ck
-JOIN rates r1 ON r1.currency = s.currency AND r1.p = $p
-JOIN rates r0 ON r0.currency = s.currency AND r0.p = $p - 1
-WHERE s.currency <> '{cur}' AND s.mrr_native > 0 AND s.p_from <= $p AND $p < s.p_to
-  AND round(s.mrr_native * r1.rate) <> round(s.mrr_native * r0.rate)
-ORDER BY k.customer_id"""
+    return Stage(
+        "fx_movements",
+        f"""
+SELECT ck, p, 'fx' AS movement, CAST(c - a AS BIGINT) AS amount, a AS mrr_before,
+       c AS mrr_after, CAST(NULL AS VARCHAR) AS churn_reason
+FROM (
+  SELECT s.ck, ps.p, CAST(round(s.mrr_native * r0.rate) AS BIGINT) AS a,
+         CAST(round(s.mrr_native * r1.rate) AS BIGINT) AS c
+  FROM stretches s
+  JOIN periods ps ON ps.p >= s.p_from AND ps.p < s.p_to AND ps.p >= {frame.first_p}
+  JOIN rates r0 ON r0.currency = s.currency AND r0.p = ps.p - 1
+  JOIN rates r1 ON r1.currency = s.currency AND r1.p = ps.p
+  WHERE s.currency <> '{cur}' AND s.mrr_native > 0
+) AS x
+WHERE c <> a
+""",
+        view=True,
+    )
 
 
 def segmented_stage(frame: Frame, dimension: str) -> Stage:
@@ -639,7 +664,8 @@ def named_stages() -> list[Stage]:
         ),
         Stage(
             "named_movements",
-            "SELECT k.customer_id, m.* FROM movements m JOIN customer_keys k ON k.ck = m.ck",
+            "SELECT k.customer_id, m.* FROM (SELECT * FROM movements UNION ALL "
+            "SELECT * FROM fx_movements) AS m JOIN customer_keys k ON k.ck = m.ck",
             view=True,
         ),
     ]
@@ -657,6 +683,7 @@ def base_stages(frame: Frame) -> list[Stage]:
         stretches_stage(frame),
         movements_stage(frame),
         cohorts_stage(frame),
+        fx_movements_stage(frame),
         *named_stages(),
     ]
 

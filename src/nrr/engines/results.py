@@ -172,12 +172,6 @@ class Results:
             [p, p, p],
         )
 
-    def fx_customers(self, p: int) -> pa.Table:
-        """Customers billed in another currency whose MRR moved with the rates in period ``p``."""
-        if self.frame is None:
-            raise ValueError("no data")
-        return self.executor.query(pipeline.fx_customers_sql(self.frame), {"p": p})
-
     def customer_timeline(self, customer_id: str) -> pa.Table:
         """One customer's MRR in every period (reporting currency at each period's rate)."""
         return self.executor.query(
@@ -226,6 +220,17 @@ FROM cur s LEFT JOIN last l ON l.customer_id = s.customer_id
 ORDER BY {order} {direction}, s.customer_id
 LIMIT ? OFFSET ?""",
             params,
+        )
+
+    def bridge_segment_of(self, by: str, p: int) -> pa.Table:
+        """The segment whose bridge counts each customer in period ``p``: where it was at p - 1
+        if it paid then, else where it is at p."""
+        d = self._ensure(by)
+        return self.executor.query(
+            "SELECT k.customer_id, CASE WHEN s.p_from = ? AND s.prev_native > 0 THEN s.prev_seg "
+            f"ELSE s.seg END AS segment FROM seg_{d} s JOIN customer_keys k ON k.ck = s.ck "
+            "WHERE s.p_from <= ? AND ? < s.p_to",
+            [p, p, p],
         )
 
     def segment_of(self, by: str, p: int) -> pa.Table:

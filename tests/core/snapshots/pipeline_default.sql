@@ -2,7 +2,22 @@
 SELECT p, period_end FROM (VALUES (24287, DATE '2023-12-31'), (24288, DATE '2024-01-31'), (24289, DATE '2024-02-29'), (24290, DATE '2024-03-31'), (24291, DATE '2024-04-30'), (24292, DATE '2024-05-31'), (24293, DATE '2024-06-30'), (24294, DATE '2024-07-31'), (24295, DATE '2024-08-31'), (24296, DATE '2024-09-30'), (24297, DATE '2024-10-31'), (24298, DATE '2024-11-30'), (24299, DATE '2024-12-31'), (24300, DATE '2025-01-31'), (24301, DATE '2025-02-28'), (24302, DATE '2025-03-31'), (24303, DATE '2025-04-30'), (24304, DATE '2025-05-31'), (24305, DATE '2025-06-30'), (24306, DATE '2025-07-31'), (24307, DATE '2025-08-31'), (24308, DATE '2025-09-30'), (24309, DATE '2025-10-31'), (24310, DATE '2025-11-30'), (24311, DATE '2025-12-31'), (24312, DATE '2026-01-31'), (24313, DATE '2026-02-28'), (24314, DATE '2026-03-31'), (24315, DATE '2026-04-30'), (24316, DATE '2026-05-31'), (24317, DATE '2026-06-30'), (24318, DATE '2026-07-31'), (24319, DATE '2026-08-31'), (24320, DATE '2026-09-30'), (24321, DATE '2026-10-31')) AS t(p, period_end)
 
 -- rates
-SELECT currency, p, CAST(rate AS DECIMAL(18,10)) AS rate FROM fx_rates WHERE currency <> 'EUR' UNION ALL SELECT 'EUR' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate FROM (VALUES (24287), (24288), (24289), (24290), (24291), (24292), (24293), (24294), (24295), (24296), (24297), (24298), (24299), (24300), (24301), (24302), (24303), (24304), (24305), (24306), (24307), (24308), (24309), (24310), (24311), (24312), (24313), (24314), (24315), (24316), (24317), (24318), (24319), (24320), (24321)) AS ps(p)
+WITH given AS (
+  SELECT upper(currency) AS currency, CAST(p AS INTEGER) AS p, CAST(rate AS DECIMAL(18,10)) AS rate
+  FROM fx_rates WHERE upper(currency) <> 'EUR'
+), grid AS (
+  SELECT c.currency, ps.p
+  FROM (SELECT DISTINCT currency FROM given) AS c CROSS JOIN (VALUES (24287), (24288), (24289), (24290), (24291), (24292), (24293), (24294), (24295), (24296), (24297), (24298), (24299), (24300), (24301), (24302), (24303), (24304), (24305), (24306), (24307), (24308), (24309), (24310), (24311), (24312), (24313), (24314), (24315), (24316), (24317), (24318), (24319), (24320), (24321)) AS ps(p)
+), nearest AS (
+  SELECT g.currency, g.p,
+         coalesce(max(CASE WHEN r.p <= g.p THEN r.p END), min(r.p)) AS source_p
+  FROM grid g JOIN given r ON r.currency = g.currency
+  GROUP BY g.currency, g.p
+)
+SELECT n.currency, n.p, r.rate
+FROM nearest n JOIN given r ON r.currency = n.currency AND r.p = n.source_p
+UNION ALL
+SELECT 'EUR' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate FROM (VALUES (24287), (24288), (24289), (24290), (24291), (24292), (24293), (24294), (24295), (24296), (24297), (24298), (24299), (24300), (24301), (24302), (24303), (24304), (24305), (24306), (24307), (24308), (24309), (24310), (24311), (24312), (24313), (24314), (24315), (24316), (24317), (24318), (24319), (24320), (24321)) AS ps(p)
 
 -- customer_keys
 SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck FROM (SELECT DISTINCT customer_id FROM revenue_lines) AS c
@@ -141,11 +156,25 @@ SELECT cohort, age, CAST(customers AS BIGINT) AS customers, CAST(mrr AS BIGINT) 
 FROM running
 WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 
+-- fx_movements (view)
+SELECT ck, p, 'fx' AS movement, CAST(c - a AS BIGINT) AS amount, a AS mrr_before,
+       c AS mrr_after, CAST(NULL AS VARCHAR) AS churn_reason
+FROM (
+  SELECT s.ck, ps.p, CAST(round(s.mrr_native * r0.rate) AS BIGINT) AS a,
+         CAST(round(s.mrr_native * r1.rate) AS BIGINT) AS c
+  FROM stretches s
+  JOIN periods ps ON ps.p >= s.p_from AND ps.p < s.p_to AND ps.p >= 24288
+  JOIN rates r0 ON r0.currency = s.currency AND r0.p = ps.p - 1
+  JOIN rates r1 ON r1.currency = s.currency AND r1.p = ps.p
+  WHERE s.currency <> 'EUR' AND s.mrr_native > 0
+) AS x
+WHERE c <> a
+
 -- named_stretches (view)
 SELECT k.customer_id, s.* FROM stretches s JOIN customer_keys k ON k.ck = s.ck
 
 -- named_movements (view)
-SELECT k.customer_id, m.* FROM movements m JOIN customer_keys k ON k.ck = m.ck
+SELECT k.customer_id, m.* FROM (SELECT * FROM movements UNION ALL SELECT * FROM fx_movements) AS m JOIN customer_keys k ON k.ck = m.ck
 
 -- seg_all (view)
 SELECT b.*, 'all' AS seg, 'all' AS prev_seg FROM stretches b

@@ -2,7 +2,22 @@
 SELECT p, period_end FROM (VALUES (8095, DATE '2023-12-31'), (8096, DATE '2024-03-31'), (8097, DATE '2024-06-30'), (8098, DATE '2024-09-30'), (8099, DATE '2024-12-31'), (8100, DATE '2025-03-31'), (8101, DATE '2025-06-30'), (8102, DATE '2025-09-30'), (8103, DATE '2025-12-31'), (8104, DATE '2026-03-31'), (8105, DATE '2026-06-30'), (8106, DATE '2026-09-30'), (8107, DATE '2026-10-31')) AS t(p, period_end)
 
 -- rates
-SELECT currency, p, CAST(rate AS DECIMAL(18,10)) AS rate FROM fx_rates WHERE currency <> 'CHF' UNION ALL SELECT 'CHF' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate FROM (VALUES (8095), (8096), (8097), (8098), (8099), (8100), (8101), (8102), (8103), (8104), (8105), (8106), (8107)) AS ps(p)
+WITH given AS (
+  SELECT upper(currency) AS currency, CAST(p AS INTEGER) AS p, CAST(rate AS DECIMAL(18,10)) AS rate
+  FROM fx_rates WHERE upper(currency) <> 'CHF'
+), grid AS (
+  SELECT c.currency, ps.p
+  FROM (SELECT DISTINCT currency FROM given) AS c CROSS JOIN (VALUES (8095), (8096), (8097), (8098), (8099), (8100), (8101), (8102), (8103), (8104), (8105), (8106), (8107)) AS ps(p)
+), nearest AS (
+  SELECT g.currency, g.p,
+         coalesce(max(CASE WHEN r.p <= g.p THEN r.p END), min(r.p)) AS source_p
+  FROM grid g JOIN given r ON r.currency = g.currency
+  GROUP BY g.currency, g.p
+)
+SELECT n.currency, n.p, r.rate
+FROM nearest n JOIN given r ON r.currency = n.currency AND r.p = n.source_p
+UNION ALL
+SELECT 'CHF' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate FROM (VALUES (8095), (8096), (8097), (8098), (8099), (8100), (8101), (8102), (8103), (8104), (8105), (8106), (8107)) AS ps(p)
 
 -- customer_keys
 SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck FROM (SELECT DISTINCT customer_id FROM revenue_lines) AS c
@@ -141,11 +156,25 @@ SELECT cohort, age, CAST(customers AS BIGINT) AS customers, CAST(mrr AS BIGINT) 
 FROM running
 WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 
+-- fx_movements (view)
+SELECT ck, p, 'fx' AS movement, CAST(c - a AS BIGINT) AS amount, a AS mrr_before,
+       c AS mrr_after, CAST(NULL AS VARCHAR) AS churn_reason
+FROM (
+  SELECT s.ck, ps.p, CAST(round(s.mrr_native * r0.rate) AS BIGINT) AS a,
+         CAST(round(s.mrr_native * r1.rate) AS BIGINT) AS c
+  FROM stretches s
+  JOIN periods ps ON ps.p >= s.p_from AND ps.p < s.p_to AND ps.p >= 8096
+  JOIN rates r0 ON r0.currency = s.currency AND r0.p = ps.p - 1
+  JOIN rates r1 ON r1.currency = s.currency AND r1.p = ps.p
+  WHERE s.currency <> 'CHF' AND s.mrr_native > 0
+) AS x
+WHERE c <> a
+
 -- named_stretches (view)
 SELECT k.customer_id, s.* FROM stretches s JOIN customer_keys k ON k.ck = s.ck
 
 -- named_movements (view)
-SELECT k.customer_id, m.* FROM movements m JOIN customer_keys k ON k.ck = m.ck
+SELECT k.customer_id, m.* FROM (SELECT * FROM movements UNION ALL SELECT * FROM fx_movements) AS m JOIN customer_keys k ON k.ck = m.ck
 
 -- seg_all (view)
 SELECT b.*, 'all' AS seg, 'all' AS prev_seg FROM stretches b
