@@ -21,8 +21,6 @@ def build(
     folder = Path(workspace)
     folder.mkdir(parents=True, exist_ok=True)
     if from_stripe:
-        from nrr.demo_stripe import sync_demo_account
-
         sync_demo_account(folder, echo=echo)
         return folder
     from nrr.api import open_workspace
@@ -41,3 +39,28 @@ def build(
             f"{report.customers:,} customers) into {folder}."
         )
     return folder
+
+
+STRIPE_DEMO_SUBSCRIPTIONS = 2000
+STRIPE_DEMO_AS_OF = date(2026, 10, 31)  # the synthetic account's "now" is 1 November 2026
+
+
+def sync_demo_account(folder: Path, *, echo: Callable[[str], object] = print) -> None:
+    """Serve a seeded synthetic Stripe account on loopback and sync it like a real one."""
+    from nrr.api import open_workspace
+    from nrr.sync import sync_stripe
+    from nrr.testing import DEFAULT_API_KEY, generate_account
+    from nrr.testing.stripe_server import StripeServer
+
+    echo(
+        f"Generating a synthetic Stripe account ({STRIPE_DEMO_SUBSCRIPTIONS:,} subscriptions, "
+        "two years of invoices) ..."
+    )
+    account = generate_account(seed=7, n_subscriptions=STRIPE_DEMO_SUBSCRIPTIONS, months=24)
+    with StripeServer(account, api_key=DEFAULT_API_KEY) as server, open_workspace(folder) as ws:
+        echo(f"Syncing it from nrr's Stripe test server at {server.url} ...")
+        report = sync_stripe(ws, DEFAULT_API_KEY, api_base=server.url, now=float(account.now))
+    echo(
+        f"Synced {report.total_objects:,} Stripe objects into {folder} "
+        f"({report.lines:,} revenue lines)."
+    )
