@@ -229,10 +229,14 @@ FROM running WHERE p_to > p_from
     )
 
 
-def raw_stretches_stage(frame: Frame) -> Stage:
-    """Each piece with the plan of the customer's largest recurring line in it."""
+def plans_stage(frame: Frame) -> Stage:
+    """The plan of the customer's largest recurring line in each stretch, and in the one before.
+
+    Only the plan segment and customer lists need it, so it is computed on demand: the range join
+    of lines against stretches is one of the dearer steps.
+    """
     return Stage(
-        "raw_stretches",
+        "plans",
         """
 WITH plan_rank AS (
   SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
@@ -242,23 +246,24 @@ WITH plan_rank AS (
   FROM lines l JOIN plan_rank r ON r.plan = l.plan
   WHERE l.kind <> 'discount'
 ), planned AS (
-  SELECT pc.ck, pc.p_from,
+  SELECT s.ck, s.p_from, s.p_to,
          arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
-  FROM pieces pc
-  JOIN ranked l ON l.ck = pc.ck AND l.p_from <= pc.p_from AND pc.p_from < l.p_to
-  GROUP BY pc.ck, pc.p_from
+  FROM stretches s
+  JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
+  GROUP BY s.ck, s.p_from, s.p_to
 )
-SELECT pc.ck, pc.p_from, pc.p_to, pc.mrr_native, pl.plan
-FROM pieces pc
-LEFT JOIN planned pl ON pl.ck = pc.ck AND pl.p_from = pc.p_from
+SELECT s.ck, s.p_from, p.plan, q.plan AS prev_plan
+FROM stretches s
+LEFT JOIN planned p ON p.ck = s.ck AND p.p_from = s.p_from
+LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
 """,
     )
 
 
 def stretches_stage(frame: Frame) -> Stage:
-    """Each piece with what came before it (MRR, plan, whether it ever paid) and its size band.
+    """Each piece with what came before it (MRR, whether it ever paid) and its size band.
 
-    Adjacent pieces with equal MRR and plan are not merged: a boundary where nothing changes
+    Adjacent pieces with equal MRR are not merged: a boundary where nothing changes
     yields no movement, so merging would only save rows, at the price of another sort.
     The size band compares MRR converted at the as-of period's rate, so exchange-rate drift
     alone never moves a customer from one band to another.
@@ -272,18 +277,17 @@ def stretches_stage(frame: Frame) -> Stage:
 WITH cur AS (
   SELECT ck, min(currency) AS currency FROM lines GROUP BY ck
 ), firsts AS (
-  SELECT ck, min(p_from) AS first_paid FROM raw_stretches WHERE mrr_native > 0 GROUP BY ck
+  SELECT ck, min(p_from) AS first_paid FROM pieces WHERE mrr_native > 0 GROUP BY ck
 ), ordered AS (
   -- Pieces are contiguous, so the one before [p_from, p_to) is the one ending at p_from; a hash
   -- join finds it faster than a window over a million small partitions.
-  SELECT p.ck, p.p_from, p.p_to, p.mrr_native, p.plan,
-         coalesce(q.mrr_native, 0) AS prev_native, q.plan AS prev_plan, f.first_paid
-  FROM raw_stretches p
-  LEFT JOIN raw_stretches q ON q.ck = p.ck AND q.p_to = p.p_from
+  SELECT p.ck, p.p_from, p.p_to, p.mrr_native,
+         coalesce(q.mrr_native, 0) AS prev_native, f.first_paid
+  FROM pieces p
+  LEFT JOIN pieces q ON q.ck = p.ck AND q.p_to = p.p_from
   LEFT JOIN firsts f ON f.ck = p.ck
 ), valued AS (
-  SELECT o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.plan, o.prev_native,
-         o.prev_plan, o.first_paid,
+  SELECT o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.prev_native, o.first_paid,
          CASE WHEN o.first_paid < o.p_from THEN 1 ELSE 0 END AS ever_before,
          {_conv("o.mrr_native", "r.rate", "c.currency", frame)} AS v_now,
          {_conv("o.prev_native", "r.rate", "c.currency", frame)} AS v_prev
@@ -291,7 +295,7 @@ WITH cur AS (
   JOIN cur c ON c.ck = o.ck
   JOIN rates r ON r.currency = c.currency AND r.p = {frame.last_p}
 )
-SELECT ck, p_from, p_to, currency, mrr_native, plan, prev_native, prev_plan, first_paid,
+SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid,
        ever_before, {band_case.format(v="v_now")} AS band,
        {band_case.format(v="v_prev")} AS prev_band
 FROM valued
@@ -659,7 +663,9 @@ def named_stages() -> list[Stage]:
     return [
         Stage(
             "named_stretches",
-            "SELECT k.customer_id, s.* FROM stretches s JOIN customer_keys k ON k.ck = s.ck",
+            "SELECT k.customer_id, s.*, p.plan FROM stretches s "
+            "JOIN customer_keys k ON k.ck = s.ck "
+            "LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from",
             view=True,
         ),
         Stage(
@@ -679,13 +685,17 @@ def base_stages(frame: Frame) -> list[Stage]:
         keys_stage(frame),
         lines_stage(frame),
         pieces_stage(frame),
-        raw_stretches_stage(frame),
         stretches_stage(frame),
         movements_stage(frame),
         cohorts_stage(frame),
         fx_movements_stage(frame),
-        *named_stages(),
+        named_stages()[1],
     ]
+
+
+def plan_stages(frame: Frame) -> list[Stage]:
+    """Plans per stretch and the customer-named stretches that show them."""
+    return [plans_stage(frame), named_stages()[0]]
 
 
 def dimension_stages(frame: Frame, dimension: str) -> list[Stage]:
@@ -704,7 +714,7 @@ def dimension_stages(frame: Frame, dimension: str) -> list[Stage]:
 
 
 def build(frame: Frame, dimensions: tuple[str, ...] = ("all",)) -> list[Stage]:
-    stages = base_stages(frame)
+    stages = base_stages(frame) + plan_stages(frame)
     for dimension in dimensions:
         stages.extend(dimension_stages(frame, dimension))
     return stages

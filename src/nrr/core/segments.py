@@ -41,7 +41,8 @@ def segment_columns(dimension: str, settings: Settings) -> tuple[str, str, str]:
     if dimension == "all":
         return "'all'", "'all'", ""
     if dimension == "plan":
-        return "coalesce(b.plan, '(none)')", "coalesce(b.prev_plan, '(none)')", ""
+        join = "LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from"
+        return "coalesce(pl.plan, '(none)')", "coalesce(pl.prev_plan, '(none)')", join
     if dimension == "size":
         return _band_case("b.band", settings), _band_case("b.prev_band", settings), ""
     join = (

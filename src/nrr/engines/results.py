@@ -67,6 +67,7 @@ class Results:
         executor.register("fx_rates", rates_for(currencies, self.frame.periods()))
         for stage in pipeline.base_stages(self.frame):
             executor.run(stage)
+        self._plans = False
         self._ensure("all")
 
     # -- shape ---------------------------------------------------------------------------------
@@ -99,9 +100,17 @@ class Results:
         )
         return ["plan", "size", *[str(k) for k in keys if k not in BUILTIN_DIMENSIONS]]
 
+    def _ensure_plans(self) -> None:
+        if self.frame is not None and not self._plans:
+            for stage in pipeline.plan_stages(self.frame):
+                self.executor.run(stage)
+            self._plans = True
+
     def _ensure(self, dimension: str) -> str:
         if self.frame is None:
             raise ValueError("no data: import a file or sync Stripe first")
+        if dimension == "plan":
+            self._ensure_plans()
         if dimension not in self._dimensions:
             if dimension != "all" and dimension not in self.dimensions():
                 raise UnknownDimension(
@@ -154,6 +163,7 @@ class Results:
         )
 
     def stretches(self, customer_id: str | None = None) -> pa.Table:
+        self._ensure_plans()
         where = "WHERE customer_id = ?" if customer_id is not None else ""
         return self.executor.query(
             "SELECT customer_id, p_from, p_to, currency, mrr_native, plan, band "
@@ -163,6 +173,7 @@ class Results:
 
     def customer_mrr(self, p: int) -> pa.Table:
         """Each paying customer's MRR in period ``p`` (reporting currency, that period's rate)."""
+        self._ensure_plans()
         return self.executor.query(
             "SELECT s.customer_id, s.currency, s.mrr_native, "
             "CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr, s.plan "
@@ -174,6 +185,7 @@ class Results:
 
     def customer_timeline(self, customer_id: str) -> pa.Table:
         """One customer's MRR in every period (reporting currency at each period's rate)."""
+        self._ensure_plans()
         return self.executor.query(
             "SELECT ps.p, ps.period_end, s.currency, s.mrr_native, "
             "CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr, s.plan "
@@ -193,6 +205,7 @@ class Results:
         offset: int = 0,
     ) -> pa.Table:
         """Every customer with its MRR in the last period, plan and last movement."""
+        self._ensure_plans()
         order = CUSTOMER_SORTS.get(sort)
         if order is None:
             raise ValueError(f"sort must be one of {', '.join(CUSTOMER_SORTS)}")

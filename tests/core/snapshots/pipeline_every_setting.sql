@@ -55,41 +55,21 @@ WITH deltas AS (
 SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native
 FROM running WHERE p_to > p_from
 
--- raw_stretches
-WITH plan_rank AS (
-  SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
-  FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND kind <> 'discount') AS d
-), ranked AS (
-  SELECT l.ck, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
-  FROM lines l JOIN plan_rank r ON r.plan = l.plan
-  WHERE l.kind <> 'discount'
-), planned AS (
-  SELECT pc.ck, pc.p_from,
-         arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
-  FROM pieces pc
-  JOIN ranked l ON l.ck = pc.ck AND l.p_from <= pc.p_from AND pc.p_from < l.p_to
-  GROUP BY pc.ck, pc.p_from
-)
-SELECT pc.ck, pc.p_from, pc.p_to, pc.mrr_native, pl.plan
-FROM pieces pc
-LEFT JOIN planned pl ON pl.ck = pc.ck AND pl.p_from = pc.p_from
-
 -- stretches
 WITH cur AS (
   SELECT ck, min(currency) AS currency FROM lines GROUP BY ck
 ), firsts AS (
-  SELECT ck, min(p_from) AS first_paid FROM raw_stretches WHERE mrr_native > 0 GROUP BY ck
+  SELECT ck, min(p_from) AS first_paid FROM pieces WHERE mrr_native > 0 GROUP BY ck
 ), ordered AS (
   -- Pieces are contiguous, so the one before [p_from, p_to) is the one ending at p_from; a hash
   -- join finds it faster than a window over a million small partitions.
-  SELECT p.ck, p.p_from, p.p_to, p.mrr_native, p.plan,
-         coalesce(q.mrr_native, 0) AS prev_native, q.plan AS prev_plan, f.first_paid
-  FROM raw_stretches p
-  LEFT JOIN raw_stretches q ON q.ck = p.ck AND q.p_to = p.p_from
+  SELECT p.ck, p.p_from, p.p_to, p.mrr_native,
+         coalesce(q.mrr_native, 0) AS prev_native, f.first_paid
+  FROM pieces p
+  LEFT JOIN pieces q ON q.ck = p.ck AND q.p_to = p.p_from
   LEFT JOIN firsts f ON f.ck = p.ck
 ), valued AS (
-  SELECT o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.plan, o.prev_native,
-         o.prev_plan, o.first_paid,
+  SELECT o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.prev_native, o.first_paid,
          CASE WHEN o.first_paid < o.p_from THEN 1 ELSE 0 END AS ever_before,
          CASE WHEN c.currency = 'CHF' THEN o.mrr_native ELSE CAST(round(o.mrr_native * r.rate) AS BIGINT) END AS v_now,
          CASE WHEN c.currency = 'CHF' THEN o.prev_native ELSE CAST(round(o.prev_native * r.rate) AS BIGINT) END AS v_prev
@@ -97,7 +77,7 @@ WITH cur AS (
   JOIN cur c ON c.ck = o.ck
   JOIN rates r ON r.currency = c.currency AND r.p = 8107
 )
-SELECT ck, p_from, p_to, currency, mrr_native, plan, prev_native, prev_plan, first_paid,
+SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid,
        ever_before, CASE WHEN v_now < 10000 THEN 0 WHEN v_now < 50000 THEN 1 WHEN v_now < 200000 THEN 2 ELSE 3 END AS band,
        CASE WHEN v_prev < 10000 THEN 0 WHEN v_prev < 50000 THEN 1 WHEN v_prev < 200000 THEN 2 ELSE 3 END AS prev_band
 FROM valued
@@ -170,11 +150,31 @@ FROM (
 ) AS x
 WHERE c <> a
 
--- named_stretches (view)
-SELECT k.customer_id, s.* FROM stretches s JOIN customer_keys k ON k.ck = s.ck
-
 -- named_movements (view)
 SELECT k.customer_id, m.* FROM (SELECT * FROM movements UNION ALL SELECT * FROM fx_movements) AS m JOIN customer_keys k ON k.ck = m.ck
+
+-- plans
+WITH plan_rank AS (
+  SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
+  FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND kind <> 'discount') AS d
+), ranked AS (
+  SELECT l.ck, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
+  FROM lines l JOIN plan_rank r ON r.plan = l.plan
+  WHERE l.kind <> 'discount'
+), planned AS (
+  SELECT s.ck, s.p_from, s.p_to,
+         arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
+  FROM stretches s
+  JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
+  GROUP BY s.ck, s.p_from, s.p_to
+)
+SELECT s.ck, s.p_from, p.plan, q.plan AS prev_plan
+FROM stretches s
+LEFT JOIN planned p ON p.ck = s.ck AND p.p_from = s.p_from
+LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
+
+-- named_stretches (view)
+SELECT k.customer_id, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from
 
 -- seg_all (view)
 SELECT b.*, 'all' AS seg, 'all' AS prev_seg FROM stretches b
@@ -382,7 +382,7 @@ LEFT JOIN wchanges_all_4 c ON c.seg = l0.seg AND c.p = l0.p + 4
 WHERE l0.p >= 8096 AND l0.customers > 0
 
 -- seg_plan (view)
-SELECT b.*, coalesce(b.plan, '(none)') AS seg, coalesce(b.prev_plan, '(none)') AS prev_seg FROM stretches b
+SELECT b.*, coalesce(pl.plan, '(none)') AS seg, coalesce(pl.prev_plan, '(none)') AS prev_seg FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from
 
 -- levels_plan
 WITH pieces_lv AS (SELECT seg, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM seg_plan WHERE mrr_native > 0),
