@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nrr.engines.duckdb import DuckDBExecutor, memory_connection
@@ -21,6 +22,7 @@ __all__ = [
     "Workspace",
     "compute",
     "compute_frames",
+    "open_snapshot",
     "open_workspace",
     "revenue_lines",
 ]
@@ -52,6 +54,20 @@ def _rates_for(settings: Settings, as_of: date, given: pa.Table | None = None): 
         return rates_table(rate_rows(currencies, periods, settings, as_of))
 
     return rates_for
+
+
+def open_snapshot(path: str | Path) -> Workspace:
+    """The workspace's published snapshot, read-only: what readers use while a writer works."""
+    import duckdb
+
+    from nrr.store import SNAPSHOT_FILE, WorkspaceError
+
+    snapshot = Path(path) / SNAPSHOT_FILE
+    if not snapshot.exists():
+        raise WorkspaceError(
+            f"no published data in {path}: run `nrr import FILE` or `nrr sync stripe` first"
+        )
+    return Workspace(Path(path), duckdb.connect(str(snapshot), read_only=True), read_only=True)
 
 
 def compute_frames(

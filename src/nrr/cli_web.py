@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from datetime import date, datetime
 
 import click
+
+from nrr.cli_options import workspace_option
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -46,6 +49,7 @@ def serve(
     port: int = DEFAULT_PORT,
     token: str | None = None,
     allowed_hosts: tuple[str, ...] = (),
+    as_of: date | None = None,
 ) -> None:
     """Serve the dashboard until interrupted; prints the URL to open (with the token, if any)."""
     import uvicorn
@@ -53,15 +57,14 @@ def serve(
     from nrr.web import create_app
 
     token = token_for(host, token)
-    app = create_app(workspace_path, token=token, allowed_hosts=allowed_hosts_for(host,
-                                                                                  allowed_hosts))
+    app = create_app(workspace_path, token=token, as_of=as_of, warm=True,
+                     allowed_hosts=allowed_hosts_for(host, allowed_hosts))
     click.echo(f"nrr dashboard: {dashboard_url(host, port, token)}  (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
 @click.command("serve")
-@click.option("--workspace", "-w", default="nrr-workspace", show_default=True,
-              type=click.Path(file_okay=False), help="Workspace folder to show.")
+@workspace_option
 @click.option("--host", default=DEFAULT_HOST, show_default=True,
               help="Address to listen on. Anything but loopback requires a token.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
@@ -69,7 +72,10 @@ def serve(
               help="Access token (generated and printed when listening beyond loopback).")
 @click.option("--allowed-host", multiple=True,
               help="Another name the dashboard may be reached by (Host header); repeatable.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Day the figures are read when a URL names none [default: today].")
 def serve_command(workspace: str, host: str, port: int, token: str | None,
-                  allowed_host: tuple[str, ...]) -> None:  # fmt: skip
+                  allowed_host: tuple[str, ...], as_of: datetime | None) -> None:  # fmt: skip
     """Serve the dashboard and JSON API for a workspace (default http://127.0.0.1:8000/)."""
-    serve(workspace, host=host, port=port, token=token, allowed_hosts=allowed_host)
+    serve(workspace, host=host, port=port, token=token, allowed_hosts=allowed_host,
+          as_of=as_of.date() if as_of else None)

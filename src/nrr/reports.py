@@ -264,6 +264,8 @@ def customers_behind(
     res: Results, metric: str, period: int, by: str | None = None, segment: str | None = None
 ) -> list[Row]:
     """The customers behind one figure: a movement, the start or end MRR, or a window's cohort."""
+    if res.empty:
+        return []
     if metric in MOVEMENTS:
         rows = [
             {
@@ -324,6 +326,8 @@ def customers(
     offset: int = 0,
 ) -> list[Row]:
     """The customer list at the last period: current MRR, plan and the last movement."""
+    if res.empty:
+        return []
     return res.customer_list(
         search=search, sort=sort, descending=descending, limit=limit, offset=offset
     ).to_pylist()
@@ -331,22 +335,21 @@ def customers(
 
 def explain(res: Results, workspace: Workspace, customer_id: str) -> Row:
     """A customer's MRR timeline, movements, revenue lines and the raw rows behind them."""
-    timeline = res.customer_timeline(customer_id).to_pylist()
     lines = workspace.customer_lines(customer_id)
     if not lines:
         raise KeyError(f"unknown customer {customer_id!r}")
-    moves = (
-        [
+    if res.empty:
+        timeline, moves = [], []
+    else:
+        timeline = res.customer_timeline(customer_id).to_pylist()
+        moves = [
             {**r, "period": res.label(r["p"])}
-            for r in res.movements().to_pylist()
-            if r["customer_id"] == customer_id
+            for r in res.movements(customer_id=customer_id).to_pylist()
         ]
-        if not res.empty
-        else []
-    )
     refs = sorted({str(line["source_ref"]) for line in lines})
     return {
         "customer_id": customer_id,
+        "name": workspace.customer_name(customer_id),
         "currency": lines[0]["currency"],
         "timeline": [{**t, "period": res.label(t["p"])} for t in timeline],
         "movements": moves,
@@ -356,6 +359,11 @@ def explain(res: Results, workspace: Workspace, customer_id: str) -> Row:
             for s, ref, payload in workspace.source_rows(refs)
         ],
     }
+
+
+def dimensions(res: Results) -> list[str]:
+    """The segment dimensions this data offers: plan, size and every customer attribute."""
+    return [] if res.empty else res.dimensions()
 
 
 def period_index(res: Results, text: str) -> int:

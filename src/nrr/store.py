@@ -140,13 +140,13 @@ class Workspace:
             ("customer_attributes", attributes, CUSTOMER_ATTRIBUTES),
         ):
             con.execute(f"DELETE FROM {table} WHERE source = ?", [source]).fetchall()
-            if data is not None and data.num_rows:
+            if data is not None and getattr(data, "num_rows", 1):  # a Table or a batch reader
                 names = ", ".join(column_names(columns))
                 con.register("_incoming", data)
                 con.execute(f"INSERT INTO {table} SELECT {names} FROM _incoming").fetchall()
                 con.unregister("_incoming")
         con.execute("DELETE FROM raw_records WHERE source = ?", [source]).fetchall()
-        if raw is not None and raw.num_rows:
+        if raw is not None and getattr(raw, "num_rows", 1):
             con.register("_incoming_raw", raw)
             con.execute(
                 "INSERT INTO raw_records SELECT source, source_ref, import_id, payload "
@@ -163,6 +163,12 @@ class Workspace:
     def has_data(self) -> bool:
         row = self.con.execute("SELECT count(*) FROM revenue_lines").fetchall()
         return bool(row and row[0][0])
+
+    def customer_name(self, customer_id: str) -> str | None:
+        rows = self.con.execute(
+            "SELECT max(name) FROM customers WHERE customer_id = ?", [customer_id]
+        ).fetchall()
+        return None if not rows or rows[0][0] is None else str(rows[0][0])
 
     def customer_lines(self, customer_id: str) -> list[dict[str, Any]]:
         """The revenue lines of one customer, oldest first, as plain rows."""
@@ -231,6 +237,8 @@ def open_workspace(
             f"the workspace {folder} is in use by another nrr process that is writing to it; "
             "wait for it to finish (readers use the published snapshot)"
         ) from exc
+    # DuckDB draws its progress bar on stdout, which would corrupt --json output.
+    con.execute("SET enable_progress_bar = false").fetchall()
     ws = Workspace(folder, con, read_only)
     if not read_only:
         for statement in _META_DDL:

@@ -41,7 +41,7 @@ def memory_connection(
     import duckdb
     import pyarrow as pa
 
-    from nrr.schema import CUSTOMER_ATTRIBUTES, FX_RATES, column_names
+    from nrr.schema import CUSTOMER_ATTRIBUTES, CUSTOMERS, FX_RATES, column_names
 
     con = duckdb.connect()
     con.register("revenue_lines", lines)
@@ -50,6 +50,7 @@ def memory_connection(
     )
     empty_rates = pa.table({c: pa.array([], pa.string()) for c in column_names(FX_RATES)})
     con.register("fx_rates", rates if rates is not None else empty_rates)
+    con.register("customers", _empty(CUSTOMERS))
     return con
 
 

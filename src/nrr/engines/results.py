@@ -37,7 +37,8 @@ RatesFor = Callable[[list[str], list[int]], "pa.Table"]
 
 CUSTOMER_SORTS = {
     "mrr": "mrr",
-    "customer_id": "s.customer_id",
+    "customer_id": "k.customer_id",
+    "name": "n.name",
     "last_movement": "l.last_movement_p",
 }
 
@@ -204,34 +205,39 @@ class Results:
         limit: int = 100,
         offset: int = 0,
     ) -> pa.Table:
-        """Every customer with its MRR in the last period, plan and last movement."""
+        """Every customer with its name, MRR in the last period, plan and last movement."""
         self._ensure_plans()
         order = CUSTOMER_SORTS.get(sort)
         if order is None:
             raise ValueError(f"sort must be one of {', '.join(CUSTOMER_SORTS)}")
         direction = "DESC" if descending else "ASC"
-        where = "WHERE s.customer_id ILIKE ?" if search else ""
-        params: list[object] = [self.last_period, self.last_period + 1]
+        where = "WHERE (k.customer_id ILIKE $q OR n.name ILIKE $q)" if search else ""
+        params: dict[str, object] = {"p": self.last_period, "limit": int(limit),
+                                     "offset": int(offset)}  # fmt: skip
         if search:
-            params.append("%" + search.replace("%", "").replace("_", "") + "%")
-        params += [int(limit), int(offset)]
+            params["q"] = "%" + search.replace("%", "").replace("_", "") + "%"
         return self.executor.query(
             f"""
 WITH last AS (
-  SELECT customer_id, arg_max(movement, p) AS last_movement, max(p) AS last_movement_p
-  FROM named_movements GROUP BY customer_id
-), cur AS (
-  SELECT s.customer_id, s.currency, s.mrr_native, s.plan,
-         CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr
-  FROM named_stretches s JOIN rates r ON r.currency = s.currency AND r.p = ?
-  WHERE s.p_to = ?
+  SELECT ck, arg_max(movement, p) AS last_movement, max(p) AS last_movement_p
+  FROM movements GROUP BY ck
+), names AS (
+  SELECT customer_id, max(name) AS name FROM customers GROUP BY customer_id
 )
-SELECT s.customer_id, s.currency, CASE WHEN s.mrr_native > 0 THEN s.mrr ELSE 0 END AS mrr,
-       s.plan, l.last_movement, l.last_movement_p
-FROM cur s LEFT JOIN last l ON l.customer_id = s.customer_id
+SELECT k.customer_id, n.name, s.currency,
+       CASE WHEN s.mrr_native > 0 THEN CAST(round(s.mrr_native * r.rate) AS BIGINT) ELSE 0 END
+         AS mrr,
+       pl.plan, l.last_movement, l.last_movement_p
+FROM stretches s
+JOIN customer_keys k ON k.ck = s.ck
+JOIN rates r ON r.currency = s.currency AND r.p = $p
+LEFT JOIN plans pl ON pl.ck = s.ck AND pl.p_from = s.p_from
+LEFT JOIN last l ON l.ck = s.ck
+LEFT JOIN names n ON n.customer_id = k.customer_id
 {where}
-ORDER BY {order} {direction}, s.customer_id
-LIMIT ? OFFSET ?""",
+{"AND" if search else "WHERE"} s.p_to = $p + 1
+ORDER BY {order} {direction}, k.customer_id
+LIMIT $limit OFFSET $offset""",
             params,
         )
 

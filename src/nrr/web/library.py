@@ -1,0 +1,78 @@
+"""The one door from the web layer into the library: every figure comes from ``nrr.reports``.
+
+Route handlers call these functions and render what they return; nothing here computes a metric.
+The same report functions produce the CLI's ``--json`` output, so the two always agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from nrr.schema import Settings
+from nrr.store import Workspace
+from nrr.web.errors import ApiError
+
+
+def open_reader(path: Path) -> Workspace:
+    """The published snapshot, read-only: a running import or sync never blocks it."""
+    from nrr import api
+
+    opener = getattr(api, "open_snapshot", None)
+    if opener is not None:
+        return opener(path)  # type: ignore[no-any-return]
+    # Thin stand-in until nrr.api.open_snapshot exists (asked of the lead).
+    import duckdb
+
+    return Workspace(path, duckdb.connect(str(snapshot_file(path)), read_only=True), True)
+
+
+def snapshot_file(path: Path) -> Path:
+    from nrr.store import SNAPSHOT_FILE
+
+    return path / SNAPSHOT_FILE
+
+
+def compute(ws: Workspace, as_of: date, settings: Settings) -> Any:
+    from nrr import api
+    from nrr.fx import RatesError
+
+    try:
+        return api.compute(ws, as_of=as_of, settings=settings)
+    except RatesError as exc:  # e.g. fx_date=fixed without a rate: the view's settings are at fault
+        raise ApiError(400, str(exc)) from None
+
+
+def default_as_of(ws: Workspace) -> date:
+    """The day the figures are read when the URL names none: today, as for the CLI."""
+    from nrr import api
+
+    chooser = getattr(api, "default_as_of", None)
+    if chooser is not None:
+        return chooser(ws)  # type: ignore[no-any-return]
+    return date.today()
+
+
+_NEED_DATA = frozenset({"customers", "customers_behind", "explain"})
+
+
+def report(name: str, results: Any, *args: Any, **kwargs: Any) -> Any:
+    """``nrr.reports.<name>(results, ...)``; a dimension the data lacks is the client's mistake."""
+    from nrr import reports
+    from nrr.engines.results import UnknownDimension
+
+    if getattr(results, "empty", False) and name in _NEED_DATA:
+        # Before the first billing day there is nothing to list (asked of the lead: make these
+        # reports answer an empty result themselves, as headline and bridge already do).
+        if name == "explain":
+            raise ApiError(404, "no billing data on or before the as-of date")
+        return []
+    function = getattr(reports, name, None)
+    if function is None and name == "dimensions":
+        # Until reports grows its own: the list Results already knows (no computing here).
+        return list(results.dimensions())
+    try:
+        return function(results, *args, **kwargs)  # type: ignore[misc]
+    except UnknownDimension as exc:
+        raise ApiError(400, str(exc)) from None

@@ -1,0 +1,75 @@
+"""The HTML pages show the same figures as their JSON twins, and every figure links to customers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+AS_OF = "as_of=2024-04-30"
+
+
+def page(client: TestClient, path: str) -> str:
+    response = client.get(path + ("&" if "?" in path else "?") + AS_OF)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    return response.text
+
+
+def figures(html: str, element_id: str) -> dict[str, object]:
+    block = re.search(rf'<script type="application/json" id="{element_id}-data">(.*?)</script>',
+                      html, re.S)
+    assert block is not None, element_id
+    return dict(json.loads(block.group(1)))
+
+
+def test_overview_cards_and_waterfall(client: TestClient) -> None:
+    html = page(client, "/")
+    # MRR 34000 cents = 340 EUR; ARR 4080; TTM NRR 27000/35000 = 77.1 %; GRR 22000/35000 = 62.9 %.
+    for text in (">340<", ">4,080<", ">4<", "77.1 %", "62.9 %", "Leaky bucket"):
+        assert text in html, text
+    bar = figures(html, "bridge-chart")["data"][0]  # type: ignore[index]
+    assert bar["y"] == [380, 0, 40, 0, 80, 0, 0, 340]  # type: ignore[index]
+    assert 'href="/drill?as_of=2024-04-30&amp;metric=contraction&amp;period=2024-04"' in html
+    assert 'href="/drill?as_of=2024-04-30&amp;metric=window12&amp;period=2024-04"' in html
+
+
+def test_settings_travel_in_every_link(client: TestClient) -> None:
+    html = page(client, "/trends?grain=quarter&discounts=none")
+    nav = re.findall(r'<nav class="nav".*?</nav>', html, re.S)[0]
+    assert nav.count("grain=quarter") == 5 and nav.count("discounts=none") == 5
+    assert '<option value="quarter" selected>' in html
+    csv = "/api/bridge?as_of=2024-04-30&amp;discounts=none&amp;grain=quarter&amp;format=csv"
+    assert csv in html
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/trends", ["MRR bridge per period", "TTM retention", 'id="movements-chart"']),
+    ("/cohorts?view=logo_retention", ["Cohort logo retention at milestone ages", "2023-12"]),
+    ("/segments?by=country", ["Segments by country", ">DE<", ">CH<", ">AT<"]),
+    ("/customers?q=c1", ["c1", "expansion", "2024-03"]),
+    ("/customers/c5", ["reactivation", "billing.csv:9", "involuntary"]),
+    ("/drill?metric=churn&period=2024-03", ["Churn in 2024-03", "/customers/c2", "voluntary"]),
+])  # fmt: skip
+def test_each_page_renders_its_figures(client: TestClient, path: str,
+                                       expected: list[str]) -> None:  # fmt: skip
+    html = page(client, path)
+    for text in expected:
+        assert text in html, text
+
+
+def test_customer_ids_are_escaped_in_pages(client: TestClient) -> None:
+    response = client.get("/customers/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E?" + AS_OF)
+    assert response.status_code == 404
+    assert "<img" not in response.text and "no customer &#x27;&lt;img src=x" in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/trends", "/cohorts", "/segments", "/customers",
+                                  "/drill?metric=end&period=2019-12"])
+def test_pages_before_the_first_billing_day(client: TestClient, path: str) -> None:
+    sep = "&" if "?" in path else "?"
+    response = client.get(f"{path}{sep}as_of=2020-01-31")
+    assert response.status_code == 200, response.text
+    assert "<h1>" in response.text
