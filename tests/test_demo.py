@@ -1,0 +1,52 @@
+"""The demo company: built through the real import path, deterministic, and its headline pinned.
+
+The figures below are a snapshot of the seeded company (not hand-computed: the hand-computed
+definitions live in tests/core and docs/definitions.md). A change to the generator, the import or
+the engine that moves any of them must be a visible, reviewed decision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nrr import demo, reports
+from nrr.api import compute, open_workspace
+
+
+@pytest.fixture(scope="module")
+def demo_results(tmp_path_factory: pytest.TempPathFactory):
+    folder = demo.build(tmp_path_factory.mktemp("demo") / "ws", echo=lambda _: None)
+    ws = open_workspace(folder)
+    yield ws, compute(ws, as_of=demo.DEMO_AS_OF)
+    ws.close()
+
+
+def test_demo_headline_is_pinned(demo_results) -> None:
+    _, res = demo_results
+    head = reports.headline(res)
+    assert (head["mrr"], head["customers"], head["arpa"]) == (318_378_030, 1535, 207_412)
+    ttm = head["ttm"]
+    assert (ttm["start_mrr"], ttm["end_mrr"], ttm["gross_mrr"]) == (
+        248_737_353, 266_606_793, 221_726_511)
+    assert (ttm["customers_start"], ttm["customers_retained"]) == (1278, 1110)
+    assert head["band"]["key"] == "strong"
+    assert head["warnings"][0].startswith("NRR 107.2% rests on expansion: gross retention is only")
+
+
+def test_demo_has_what_the_product_needs_to_show(demo_results) -> None:
+    _, res = demo_results
+    assert sorted(r["segment"] for r in reports.segments(res, "plan")) == [
+        "Enterprise", "Growth", "Scale", "Starter"]
+    assert {"country", "industry"} <= set(res.dimensions())
+    bridge = reports.bridge(res)
+    for movement in ("new", "reactivation", "expansion", "contraction", "churn", "fx"):
+        assert any(row[movement] for row in bridge), movement
+
+
+def test_building_the_demo_again_changes_nothing(demo_results, tmp_path: Path) -> None:
+    ws, _ = demo_results
+    before = ws.data_version
+    demo.build(ws.path, echo=lambda _: None)  # same file: recognised, nothing re-imported
+    assert ws.data_version == before
