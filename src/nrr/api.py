@@ -22,6 +22,7 @@ __all__ = [
     "Workspace",
     "compute",
     "compute_frames",
+    "compute_on_spark",
     "open_snapshot",
     "open_workspace",
     "revenue_lines",
@@ -82,6 +83,38 @@ def compute_frames(
     settings = settings or Settings()
     con = memory_connection(lines, attributes, rates)
     return Results(DuckDBExecutor(con), settings, as_of, _rates_for(settings, as_of, rates))
+
+
+def compute_on_spark(
+    workspace: Workspace | None,
+    *,
+    as_of: date,
+    settings: Settings | None = None,
+    parquet: str | None = None,
+    master: str | None = None,
+    staging: str | Path | None = None,
+) -> Results:
+    """The same definitions run by Apache Spark, over Parquet (the layout ``nrr export --parquet``
+    writes, or a data lake path). Without ``parquet`` the workspace is exported to ``staging``."""
+    import tempfile
+
+    from nrr.engines import parquet_layout, spark
+
+    settings = settings or (workspace.settings if workspace is not None else Settings())
+    if parquet is None:
+        if workspace is None:
+            raise ValueError("give a workspace or a Parquet folder")
+        staging = Path(staging or tempfile.mkdtemp(prefix="nrr-spark-"))
+        parquet_layout.write(workspace.con, staging / "inputs")
+        parquet = str(staging / "inputs")
+    options = spark.SparkOptions(master=master or spark.DEFAULT_MASTER)
+    return spark.compute(
+        spark.session(options),
+        as_of=as_of,
+        settings=settings,
+        folder=parquet,
+        rates_for=_rates_for(settings, as_of),
+    )
 
 
 def compute(workspace: Workspace, *, as_of: date, settings: Settings | None = None) -> Results:

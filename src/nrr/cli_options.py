@@ -104,13 +104,26 @@ def with_workspace_results(func: Callable[..., Any]) -> Callable[..., Any]:
         from nrr.store import WorkspaceError
 
         overrides, as_of = split_settings(kwargs)
+        engine = kwargs.pop("engine", "duckdb")
+        spark_master, parquet = kwargs.pop("spark_master", None), kwargs.pop("parquet", None)
         try:
             ws = open_workspace(workspace, create=False)
         except WorkspaceError as exc:
             return fail(str(exc))
         try:
             settings = ws.settings.replace(**overrides)
-            res = compute(ws, as_of=as_of or today(), settings=settings)
+            if engine == "spark":
+                from nrr.api import compute_on_spark
+
+                res = compute_on_spark(
+                    ws,
+                    as_of=as_of or today(),
+                    settings=settings,
+                    parquet=parquet,
+                    master=spark_master,
+                )
+            else:
+                res = compute(ws, as_of=as_of or today(), settings=settings)
         except ValueError as exc:
             ws.close()
             return fail(str(exc), 2)

@@ -21,6 +21,20 @@ TABLE_PERIODS = 12
 @click.option("--to", "end", help="Last period shown.")
 @click.option("--by", "by", help="Segment dimension: plan, size, country or any attribute.")
 @click.option("--cohorts", is_flag=True, help="Cohort × age table of NRR and logo retention.")
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Run the metrics on DuckDB (embedded) or Apache Spark.",
+)
+@click.option("--spark-master", help="Spark master URL (default: local[*]).")
+@click.option(
+    "--parquet",
+    type=click.Path(),
+    help="With --engine spark: read the inputs from "
+    "this Parquet layout (nrr export --parquet, or a data lake path).",
+)
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print the bridge (or cohorts) as CSV.")
 @with_workspace_results

@@ -28,7 +28,10 @@ def build(
     from nrr.imports import import_file
 
     export = write_demo_csv(folder / DEMO_FILE, end=DEMO_AS_OF)
-    echo(f"Sample company written to {export} (2,000 customers, 36 months).")
+    echo(
+        f"Sample company written to {export} (2,000 customers: 36 months of sign-ups "
+        "plus an installed base from the two years before)."
+    )
     with open_workspace(folder) as ws:
         report = import_file(ws, export, as_of=DEMO_AS_OF)
     if report.unchanged:

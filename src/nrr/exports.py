@@ -78,4 +78,5 @@ def write_input_layout(ws: Workspace, folder: Path) -> list[Path]:
     """The canonical input tables as the Parquet layout the Spark engine reads."""
     from nrr.engines import parquet_layout
 
-    return list(parquet_layout.write(ws, folder))
+    counts = parquet_layout.write(ws.con, folder)
+    return [Path(parquet_layout.table_path(folder, table)) for table in counts]
