@@ -388,3 +388,12 @@ def test_bridge_end_equals_next_start():
     for before, after in zip(rows, rows[1:], strict=False):
         assert before["end_mrr"] == after["start_mrr"]
         assert before["customers_end"] == after["customers_start"]
+
+
+def test_a_customer_in_two_currencies_is_refused_by_name():
+    rows = [
+        line("A", D(2025, 1, 1), None, 10_00),
+        line("A", D(2025, 1, 1), None, 10_00, currency="CHF"),
+    ]
+    with pytest.raises(ValueError, match="customer A is billed in more than one currency"):
+        compute_frames(lines_table(rows), as_of=D(2025, 1, 31))

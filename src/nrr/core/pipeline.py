@@ -162,11 +162,19 @@ def periods_stage(frame: Frame) -> Stage:
 
 
 def keys_stage(frame: Frame) -> Stage:
-    """A compact integer key per customer: joins and sorts on it are much cheaper than on text."""
+    """A compact integer key per customer (joins and sorts on it are much cheaper than on text),
+    and the currency the customer is billed in (one per customer; see docs/settings.md)."""
+    currency = (
+        f"'{frame.settings.reporting_currency}'"
+        if frame.settings.fx_date == "service_start"
+        else "min(upper(currency))"
+    )
     return Stage(
         "customer_keys",
-        "SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck "
-        "FROM (SELECT DISTINCT customer_id FROM revenue_lines) AS c",
+        f"SELECT customer_id, {currency} AS currency, "
+        "min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, "
+        "CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck "
+        "FROM revenue_lines GROUP BY customer_id",
     )
 
 
@@ -274,9 +282,7 @@ def stretches_stage(frame: Frame) -> Stage:
     return Stage(
         "stretches",
         f"""
-WITH cur AS (
-  SELECT ck, min(currency) AS currency FROM lines GROUP BY ck
-), firsts AS (
+WITH firsts AS (
   SELECT ck, min(p_from) AS first_paid FROM pieces WHERE mrr_native > 0 GROUP BY ck
 ), ordered AS (
   -- Pieces are contiguous, so the one before [p_from, p_to) is the one ending at p_from; a hash
@@ -292,7 +298,7 @@ WITH cur AS (
          {_conv("o.mrr_native", "r.rate", "c.currency", frame)} AS v_now,
          {_conv("o.prev_native", "r.rate", "c.currency", frame)} AS v_prev
   FROM ordered o
-  JOIN cur c ON c.ck = o.ck
+  JOIN customer_keys c ON c.ck = o.ck
   JOIN rates r ON r.currency = c.currency AND r.p = {frame.last_p}
 )
 SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid,

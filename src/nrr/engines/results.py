@@ -68,8 +68,20 @@ class Results:
         executor.register("fx_rates", rates_for(currencies, self.frame.periods()))
         for stage in pipeline.base_stages(self.frame):
             executor.run(stage)
+            if stage.name == "customer_keys":
+                self._check_one_currency()
         self._plans = False
         self._ensure("all")
+
+    def _check_one_currency(self) -> None:
+        mixed = self.executor.scalar(
+            "SELECT min(customer_id) FROM customer_keys WHERE mixed_currencies"
+        )
+        if mixed is not None:
+            raise ValueError(
+                f"customer {mixed} is billed in more than one currency; nrr needs one currency "
+                "per customer (split it into one customer id per currency)"
+            )
 
     # -- shape ---------------------------------------------------------------------------------
     @property

@@ -20,7 +20,7 @@ UNION ALL
 SELECT 'EUR' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate FROM (VALUES (24287), (24288), (24289), (24290), (24291), (24292), (24293), (24294), (24295), (24296), (24297), (24298), (24299), (24300), (24301), (24302), (24303), (24304), (24305), (24306), (24307), (24308), (24309), (24310), (24311), (24312), (24313), (24314), (24315), (24316), (24317), (24318), (24319), (24320), (24321)) AS ps(p)
 
 -- customer_keys
-SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck FROM (SELECT DISTINCT customer_id FROM revenue_lines) AS c
+SELECT customer_id, min(upper(currency)) AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck FROM revenue_lines GROUP BY customer_id
 
 -- lines
 WITH base AS (
@@ -56,9 +56,7 @@ SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native
 FROM running WHERE p_to > p_from
 
 -- stretches
-WITH cur AS (
-  SELECT ck, min(currency) AS currency FROM lines GROUP BY ck
-), firsts AS (
+WITH firsts AS (
   SELECT ck, min(p_from) AS first_paid FROM pieces WHERE mrr_native > 0 GROUP BY ck
 ), ordered AS (
   -- Pieces are contiguous, so the one before [p_from, p_to) is the one ending at p_from; a hash
@@ -74,7 +72,7 @@ WITH cur AS (
          CASE WHEN c.currency = 'EUR' THEN o.mrr_native ELSE CAST(round(o.mrr_native * r.rate) AS BIGINT) END AS v_now,
          CASE WHEN c.currency = 'EUR' THEN o.prev_native ELSE CAST(round(o.prev_native * r.rate) AS BIGINT) END AS v_prev
   FROM ordered o
-  JOIN cur c ON c.ck = o.ck
+  JOIN customer_keys c ON c.ck = o.ck
   JOIN rates r ON r.currency = c.currency AND r.p = 24321
 )
 SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid,
