@@ -56,6 +56,7 @@ def _sync_options(command: Any) -> Any:
                      help="Another Stripe API base URL (e.g. a local test server)."),
         click.option("--full", is_flag=True, help="List everything again instead of events."),
         click.option("--json", "as_json", is_flag=True, help="Print a JSON summary."),
+        click.option("--page-size", default=100, hidden=True, type=click.IntRange(1, 100)),
     ]
     for option in reversed(options):
         command = option(command)
@@ -64,19 +65,30 @@ def _sync_options(command: Any) -> Any:
 
 @click.command("stripe")
 @_sync_options
-def sync_stripe_command(workspace: str, api_base: str | None, full: bool, as_json: bool) -> None:
-    """Sync the Stripe account (key from STRIPE_API_KEY or `nrr stripe login`)."""
-    _run_sync(workspace, api_base, full, as_json)
+def sync_stripe_command(workspace: str, api_base: str | None, full: bool, as_json: bool,
+                        page_size: int) -> None:
+    """Sync the Stripe account (key from STRIPE_API_KEY or `nrr stripe login`).
+
+    Exit codes: 0 done, 1 failed, 2 no key, 3 key rejected or a permission missing,
+    4 Stripe unavailable after retries (the next run continues where this one stopped).
+    """
+    _run_sync(workspace, api_base, full, as_json, page_size)
 
 
 @stripe_group.command("sync")
 @_sync_options
-def stripe_sync_command(workspace: str, api_base: str | None, full: bool, as_json: bool) -> None:
-    """Sync the Stripe account (key from STRIPE_API_KEY or `nrr stripe login`)."""
-    _run_sync(workspace, api_base, full, as_json)
+def stripe_sync_command(workspace: str, api_base: str | None, full: bool, as_json: bool,
+                       page_size: int) -> None:
+    """Sync the Stripe account (key from STRIPE_API_KEY or `nrr stripe login`).
+
+    Exit codes: 0 done, 1 failed, 2 no key, 3 key rejected or a permission missing,
+    4 Stripe unavailable after retries (the next run continues where this one stopped).
+    """
+    _run_sync(workspace, api_base, full, as_json, page_size)
 
 
-def _run_sync(workspace: str, api_base: str | None, full: bool, as_json: bool) -> None:
+def _run_sync(workspace: str, api_base: str | None, full: bool, as_json: bool,
+              page_size: int) -> None:
     from nrr.sources.stripe_fetch import (
         InvalidKey,
         MissingPermission,
@@ -91,7 +103,8 @@ def _run_sync(workspace: str, api_base: str | None, full: bool, as_json: bool) -
     _warn_live(key)
     try:
         with open_workspace(workspace) as ws, _progress(quiet=as_json) as progress:
-            report = sync_stripe(ws, key, api_base=api_base, full=full, progress=progress)
+            report = sync_stripe(ws, key, api_base=api_base, full=full, progress=progress,
+                                 page_size=page_size)
     except (InvalidKey, MissingPermission) as exc:
         _fail(str(exc), EXIT_AUTH)
     except StripeUnavailable as exc:

@@ -90,7 +90,8 @@ class Workspace:
         row = self.con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
         return int(row[0][0]) if row else 0
 
-    def _bump_version(self) -> None:
+    def bump_version(self) -> None:
+        """Mark a successful write; call inside the write's transaction."""
         self.con.execute(
             "INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", [str(self.data_version + 1)]
         ).fetchall()
@@ -123,7 +124,7 @@ class Workspace:
                 con.execute(
                     f"INSERT INTO imports ({cols}) VALUES ({marks})", list(import_row.values())
                 ).fetchall()
-            self._bump_version()
+            self.bump_version()
 
     def _replace_in(
         self,
