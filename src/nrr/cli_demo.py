@@ -36,4 +36,4 @@ def demo_command(workspace: str | None, serve: bool, host: str, port: int,
     if serve:
         from nrr.cli_web import serve as serve_app
 
-        serve_app(str(path), host=host, port=port)
+        serve_app(str(path), host=host, port=port, as_of=as_of)
