@@ -93,6 +93,7 @@ def compute_on_spark(
     parquet: str | None = None,
     master: str | None = None,
     staging: str | Path | None = None,
+    work_dir: str | None = None,
 ) -> Results:
     """The same definitions run by Apache Spark, over Parquet (the layout ``nrr export --parquet``
     writes, or a data lake path). Without ``parquet`` the workspace is exported to ``staging``."""
@@ -121,4 +122,7 @@ def compute(workspace: Workspace, *, as_of: date, settings: Settings | None = No
     """Compute everything for a workspace; ``settings`` default to the workspace's own."""
     settings = settings or workspace.settings
     con = workspace.con.cursor()
+    from nrr.engines.duckdb_config import configure
+
+    configure(con, settings.memory_limit, settings.temp_directory, settings.threads)
     return Results(DuckDBExecutor(con), settings, as_of, _rates_for(settings, as_of))

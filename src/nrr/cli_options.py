@@ -106,6 +106,7 @@ def with_workspace_results(func: Callable[..., Any]) -> Callable[..., Any]:
         overrides, as_of = split_settings(kwargs)
         engine = kwargs.pop("engine", "duckdb")
         spark_master, parquet = kwargs.pop("spark_master", None), kwargs.pop("parquet", None)
+        work_dir = kwargs.pop("spark_work_dir", None)
         try:
             ws = open_workspace(workspace, create=False)
         except WorkspaceError as exc:
@@ -121,6 +122,7 @@ def with_workspace_results(func: Callable[..., Any]) -> Callable[..., Any]:
                     settings=settings,
                     parquet=parquet,
                     master=spark_master,
+                    work_dir=work_dir,
                 )
             else:
                 res = compute(ws, as_of=as_of or today(), settings=settings)

@@ -28,7 +28,12 @@ TABLE_PERIODS = 12
     show_default=True,
     help="Run the metrics on DuckDB (embedded) or Apache Spark.",
 )
-@click.option("--spark-master", help="Spark master URL (default: local[*]).")
+@click.option("--spark-master", help="Spark master URL (default: spark-submit's, else local[*]).")
+@click.option(
+    "--spark-work-dir",
+    help="Where Spark writes stage results (required on a cluster: "
+    "a shared path such as hdfs://, s3a://, dbfs:/).",
+)
 @click.option(
     "--parquet",
     type=click.Path(),

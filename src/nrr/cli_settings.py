@@ -28,6 +28,11 @@ from nrr.cli_options import json_option, setting_options, split_settings, worksp
     metavar="CUR=RATE",
     help="With --fx-date fixed: units of CUR per 1 reporting currency (repeatable).",
 )
+@click.option(
+    "--memory-limit", help="DuckDB memory limit, e.g. 4GB (work beyond it spills to disk)."
+)
+@click.option("--temp-directory", type=click.Path(file_okay=False), help="Where DuckDB spills.")
+@click.option("--threads", type=click.IntRange(min=1), help="DuckDB worker threads.")
 @json_option
 def settings_command(
     workspace: str,
@@ -42,6 +47,9 @@ def settings_command(
     from nrr.store import WorkspaceError
 
     overrides, _ = split_settings(kwargs)
+    for key in ("memory_limit", "temp_directory", "threads"):
+        if kwargs.get(key) is not None:
+            overrides[key] = kwargs[key]
     if size_bands:
         try:
             overrides["size_bands"] = tuple(int(x) for x in size_bands.split(","))

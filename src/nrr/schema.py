@@ -94,6 +94,9 @@ class Settings:
     period: Grain = "month"
     fixed_rates: dict[str, str] = field(default_factory=dict)  # currency -> units per 1 reporting
     rates_file: str | None = None  # CSV of date, currency, rate (units per 1 EUR)
+    memory_limit: str | None = None  # DuckDB memory limit, e.g. "4GB"; beyond it, work spills
+    temp_directory: str | None = None  # where DuckDB spills
+    threads: int | None = None  # DuckDB worker threads (default: one per core)
 
     def __post_init__(self) -> None:
         _check_choice("discounts", self.discounts, ("recurring", "forever", "all", "none"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from factories import line, lines_table, month
+from factories import line, lines_table, month, rates_table
 from nrr.api import compute_frames
 from nrr.fx import RatesError, ecb_per_eur, minor_rate, rate_rows, rates_from_file
 from nrr.schema import Settings
@@ -71,3 +71,10 @@ def test_rates_file(tmp_path: Path):
 def test_unknown_currency_names_the_way_out():
     with pytest.raises(RatesError, match="rates file"):
         ecb_per_eur("XTS", date(2025, 1, 1))
+
+
+def test_a_currency_without_any_rate_is_refused_not_dropped():
+    rows = [line("A", date(2025, 1, 1), None, 100_00, currency="CHF")]
+    other = rates_table([("USD", month(2025, 1), "1.1")])
+    with pytest.raises(RatesError, match="no exchange rate for CHF"):
+        compute_frames(lines_table(rows), as_of=date(2025, 1, 31), rates=other)

@@ -113,10 +113,10 @@ def _write_table(con: duckdb.DuckDBPyConnection, root: Path, table: str, source:
     con.execute(
         f"COPY ({query} ORDER BY {_ORDER[table]}) TO {_quote(str(destination))} ({options})"
     ).fetchall()
-    row = con.execute(f"SELECT count(*) FROM {source}").fetchone()
+    rows = con.execute(f"SELECT count(*) FROM {source}").fetchall()
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
-    return int(row[0]) if row else 0
+    return int(rows[0][0])
 
 
 def _write_manifest(root: Path, counts: dict[str, int]) -> None:

@@ -68,10 +68,24 @@ class Results:
         executor.register("fx_rates", rates_for(currencies, self.frame.periods()))
         for stage in pipeline.base_stages(self.frame):
             executor.run(stage)
-            if stage.name == "customer_keys":
+            if stage.name == "customer_keys":  # runs after "rates"
                 self._check_one_currency()
+                self._check_rates()
         self._plans = False
         self._ensure("all")
+
+    def _check_rates(self) -> None:
+        missing = self.executor.scalar(
+            "SELECT min(currency) FROM customer_keys "
+            "WHERE currency NOT IN (SELECT currency FROM rates)"
+        )
+        if missing is not None:
+            from nrr.fx import RatesError
+
+            raise RatesError(
+                f"no exchange rate for {missing}: supply a rates file "
+                "(nrr settings --rates-file FILE) or fixed rates"
+            )
 
     def _check_one_currency(self) -> None:
         mixed = self.executor.scalar(

@@ -13,6 +13,9 @@ pyspark is imported only inside functions: the CLI must start without a JVM.
 from __future__ import annotations
 
 import functools
+import shutil
+import tempfile
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from nrr.core.pipeline import Stage
 from nrr.engines.parquet_layout import INPUT_TABLES, table_path
 from nrr.engines.results import RatesFor, Results
-from nrr.schema import CUSTOMER_ATTRIBUTES, FX_RATES, REVENUE_LINES, Settings, column_names
+from nrr.schema import CUSTOMER_ATTRIBUTES, FX_RATES, REVENUE_LINES, Settings
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,9 +42,10 @@ _COLUMNS = {
 
 @dataclass(frozen=True)
 class SparkOptions:
-    """How to reach Spark. ``master`` is a URL (``spark://host:7077``, ``yarn``, ``local[4]``)."""
+    """How to reach Spark. ``master`` is a URL (``spark://host:7077``, ``yarn``, ``local[4]``);
+    ``None`` keeps the one spark-submit (or a Databricks/EMR cluster) set, else local mode."""
 
-    master: str = DEFAULT_MASTER
+    master: str | None = None
     shuffle_partitions: int = 8
     app_name: str = "nrr"
     extra: tuple[tuple[str, str], ...] = ()
@@ -53,12 +57,17 @@ def session(options: SparkOptions | None = None) -> SparkSession:
     Decimal arithmetic keeps its full scale (rates carry 10 decimals: losing one would change a
     rounded minor unit), and times are UTC so dates never shift.
     """
+    from pyspark import SparkConf, SparkContext
     from pyspark.sql import SparkSession
 
     opts = options or SparkOptions()
+    builder = SparkSession.builder
+    # Under spark-submit the JVM already carries the cluster's master: read it, never override.
+    SparkContext._ensure_initialized()
+    if opts.master is not None or not SparkConf().contains("spark.master"):
+        builder = builder.master(opts.master or DEFAULT_MASTER)
     builder = (
-        SparkSession.builder.master(opts.master)
-        .appName(opts.app_name)
+        builder.appName(opts.app_name)
         .config("spark.sql.shuffle.partitions", str(opts.shuffle_partitions))
         .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
         .config("spark.sql.session.timeZone", "UTC")
@@ -113,14 +122,32 @@ class SparkExecutor:
 
     name = "spark"
 
-    def __init__(self, spark: SparkSession) -> None:
+    def __init__(self, spark: SparkSession, *, work_dir: str | Path | None = None) -> None:
+        """``work_dir`` holds each stage's result as Parquet while the computation runs.
+
+        On a cluster it must be storage every node reaches (``s3a://…``, ``abfss://…``,
+        ``dbfs:/…``, ``hdfs://…``); in local mode a temporary folder is made when none is given.
+        """
         self.spark = spark
-        self._cached: dict[str, DataFrame] = {}
+        self._own_dir: Path | None = None
+        if work_dir is None:
+            if not spark.sparkContext.master.startswith("local"):
+                raise ValueError(
+                    "on a cluster, give a work directory every executor can reach "
+                    "(--spark-work-dir s3a://bucket/tmp/nrr, dbfs:/tmp/nrr, hdfs:///tmp/nrr)"
+                )
+            self._own_dir = Path(tempfile.mkdtemp(prefix="nrr-spark-"))
+            weakref.finalize(self, shutil.rmtree, self._own_dir, True)
+            work_dir = self._own_dir
+        self.work_dir = str(work_dir).rstrip("/")
         self._shape = ShapeOracle()
 
     def run(self, stage: Stage) -> None:
         frame = self.spark.sql(to_spark_sql(stage.sql))
-        self._publish(stage.name, frame)
+        if getattr(stage, "view", False):
+            frame.createOrReplaceTempView(stage.name)  # a cheap projection: inlined where read
+        else:
+            self._publish(stage.name, frame)
         self._shape.run(stage)
 
     def register(self, name: str, table: pa.Table) -> None:
@@ -131,8 +158,8 @@ class SparkExecutor:
         """A Spark DataFrame (e.g. read from Parquet) as an input relation."""
         frame.createOrReplaceTempView(name)
 
-    def query(self, sql: str, params: list[object] | None = None) -> pa.Table:
-        frame = self.spark.sql(to_spark_sql(sql), args=list(params) if params else None)
+    def query(self, sql: str, params: list[object] | dict[str, object] | None = None) -> pa.Table:
+        frame = self.spark.sql(to_spark_sql(sql), args=params or None)
         return _cast_to(frame.toArrow(), self._shape.schema(sql, params))
 
     def scalar(self, sql: str) -> object:
@@ -140,21 +167,20 @@ class SparkExecutor:
         return rows[0][0] if rows else None
 
     def release(self) -> None:
-        """Drop every cached stage (between computations on one long-lived session)."""
-        for frame in self._cached.values():
-            frame.unpersist()
-        self._cached.clear()
+        """Forget the stage results (and delete the work folder this executor made)."""
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
 
     def _publish(self, name: str, frame: DataFrame) -> None:
-        # Stages are read several times by later stages: keep each one computed once. Counting
-        # materialises the cache now, which also keeps every later plan short.
-        old = self._cached.pop(name, None)
-        cached = frame.cache()
-        cached.count()
-        cached.createOrReplaceTempView(name)
-        self._cached[name] = cached
-        if old is not None:
-            old.unpersist()
+        # Each stage is computed once and read back as a plain Parquet scan. A view over a view
+        # makes Spark re-analyse every earlier stage's whole plan (CTEs are inlined), so planning
+        # time and driver memory would grow with each stage; Spark's own checkpoints cut the plan
+        # but keep partitioning metadata that breaks later self-unions and joins
+        # ("key not found"), and cached plans are still re-analysed. Files are what a cluster
+        # job would write between steps anyway.
+        location = f"{self.work_dir}/{name}"
+        frame.write.mode("overwrite").parquet(location)
+        self.spark.read.parquet(location).createOrReplaceTempView(name)
 
 
 def read_inputs(
@@ -169,9 +195,7 @@ def read_inputs(
     """
     given = dict(paths or {})
     for table in INPUT_TABLES:
-        location = given.get(table) or (
-            table_path(folder, table) if folder is not None else None
-        )
+        location = given.get(table) or (table_path(folder, table) if folder is not None else None)
         if location is None or not _exists(location):
             if table == "revenue_lines":
                 raise FileNotFoundError(f"no Parquet data for revenue_lines at {location}")
@@ -189,9 +213,14 @@ def compute(
     settings: Settings | None = None,
     folder: str | Path | None = None,
     paths: Mapping[str, str] | None = None,
+    work_dir: str | Path | None = None,
 ) -> Results:
-    """Everything ``nrr.api.compute`` gives, computed by Spark from Parquet inputs."""
-    executor = SparkExecutor(spark)
+    """Everything ``nrr.api.compute`` gives, computed by Spark from Parquet inputs.
+
+    ``folder`` is a layout written by ``nrr export --parquet``; ``paths`` name tables anywhere
+    Spark reads; ``work_dir`` is where stage results go (required on a cluster).
+    """
+    executor = SparkExecutor(spark, work_dir=work_dir)
     read_inputs(executor, folder, paths)
     return Results(executor, settings or Settings(), as_of, rates_for)
 
@@ -202,19 +231,24 @@ def compute_tables(
     as_of: date,
     rates_for: RatesFor,
     lines: pa.Table,
+    staging: str | Path,
     settings: Settings | None = None,
     attributes: pa.Table | None = None,
 ) -> Results:
-    """The same from in-memory Arrow tables (tests, small data)."""
-    executor = SparkExecutor(spark)
-    executor.register_frame("revenue_lines", _from_arrow(spark, lines, "revenue_lines"))
-    attrs = (
-        _from_arrow(spark, attributes, "customer_attributes")
-        if attributes is not None
-        else _empty(spark, "customer_attributes")
-    )
-    executor.register_frame("customer_attributes", attrs)
-    return Results(executor, settings or Settings(), as_of, rates_for)
+    """The same from in-memory Arrow tables (tests, small data), staged as Parquet in ``staging``.
+
+    Spark plans over in-memory rows are evaluated by the optimizer itself (ConvertToLocalRelation),
+    slowly and on the driver's heap; a Parquet scan keeps the plan a real job, as on a cluster.
+    """
+    import pyarrow.parquet as pq
+
+    folder = Path(staging)
+    tables = {"revenue_lines": lines, "customer_attributes": attributes}
+    for name, table in tables.items():
+        if table is not None:
+            (folder / name).mkdir(parents=True, exist_ok=True)
+            pq.write_table(_plain_arrow(table), folder / name / "part-0.parquet")
+    return compute(spark, as_of=as_of, rates_for=rates_for, settings=settings, folder=folder)
 
 
 def parquet_rates(folder: str | Path) -> pa.Table | None:
@@ -246,11 +280,6 @@ def _canonical(frame: DataFrame, table: str) -> DataFrame:
 
     cols = [F.col(col).cast(_spark_type(typ)).alias(col) for col, typ in _COLUMNS[table]]
     return frame.select(*cols)
-
-
-def _from_arrow(spark: SparkSession, table: pa.Table, name: str) -> DataFrame:
-    frame = spark.createDataFrame(_plain_arrow(table.select(column_names(_COLUMNS[name]))))
-    return _canonical(frame, name)
 
 
 def _plain_arrow(table: pa.Table) -> pa.Table:
@@ -286,13 +315,14 @@ class ShapeOracle:
             self.con.execute(create).fetchall()
 
     def run(self, stage: Stage) -> None:
-        sql = f"CREATE OR REPLACE TEMP TABLE {stage.name} AS SELECT * FROM ({stage.sql}) LIMIT 0"
+        kind = "VIEW" if getattr(stage, "view", False) else "TABLE"
+        sql = f"CREATE OR REPLACE TEMP {kind} {stage.name} AS SELECT * FROM ({stage.sql}) LIMIT 0"
         self.con.execute(sql).fetchall()
 
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table.slice(0, 0))
 
-    def schema(self, sql: str, params: list[object] | None) -> pa.Schema:
+    def schema(self, sql: str, params: list[object] | dict[str, object] | None) -> pa.Schema:
         query = f"SELECT * FROM ({sql}) LIMIT 0"
         return self.con.sql(query, params=params or None).to_arrow_table().schema
 

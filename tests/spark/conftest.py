@@ -1,0 +1,35 @@
+"""One local Spark session for the whole directory: a JVM start costs seconds, not one a test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    if shutil.which("java") is None:
+        pytest.fail("Spark tests need Java 17 on PATH (apt-get install openjdk-17-jre-headless)")
+    from nrr.engines.spark import SparkOptions, session
+
+    options = SparkOptions(
+        master="local[2]",
+        shuffle_partitions=2,
+        app_name="nrr-tests",
+        extra=(
+            ("spark.ui.enabled", "false"),
+            # tiny data: compiling generated code costs more than it saves
+            ("spark.sql.codegen.wholeStage", "false"),
+            ("spark.driver.memory", "1g"),
+        ),
+    )
+    active = session(options)
+    active.sparkContext.setLogLevel("ERROR")
+    yield active
+    active.stop()
