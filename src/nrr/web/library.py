@@ -19,13 +19,7 @@ def open_reader(path: Path) -> Workspace:
     """The published snapshot, read-only: a running import or sync never blocks it."""
     from nrr import api
 
-    opener = getattr(api, "open_snapshot", None)
-    if opener is not None:
-        return opener(path)  # type: ignore[no-any-return]
-    # Thin stand-in until nrr.api.open_snapshot exists (asked of the lead).
-    import duckdb
-
-    return Workspace(path, duckdb.connect(str(snapshot_file(path)), read_only=True), True)
+    return api.open_snapshot(path)
 
 
 def snapshot_file(path: Path) -> Path:
@@ -45,16 +39,9 @@ def compute(ws: Workspace, as_of: date, settings: Settings) -> Any:
 
 
 def default_as_of(ws: Workspace) -> date:
-    """The day the figures are read when the URL names none: today, as for the CLI."""
-    from nrr import api
-
-    chooser = getattr(api, "default_as_of", None)
-    if chooser is not None:
-        return chooser(ws)  # type: ignore[no-any-return]
+    """The day the figures are read when the URL names none: today, as for the CLI (the clock is
+    read here, at the interface, never inside the library)."""
     return date.today()
-
-
-_NEED_DATA = frozenset({"customers", "customers_behind", "explain"})
 
 
 def report(name: str, results: Any, *args: Any, **kwargs: Any) -> Any:
@@ -62,17 +49,10 @@ def report(name: str, results: Any, *args: Any, **kwargs: Any) -> Any:
     from nrr import reports
     from nrr.engines.results import UnknownDimension
 
-    if getattr(results, "empty", False) and name in _NEED_DATA:
-        # Before the first billing day there is nothing to list (asked of the lead: make these
-        # reports answer an empty result themselves, as headline and bridge already do).
-        if name == "explain":
-            raise ApiError(404, "no billing data on or before the as-of date")
-        return []
-    function = getattr(reports, name, None)
-    if function is None and name == "dimensions":
-        # Until reports grows its own: the list Results already knows (no computing here).
-        return list(results.dimensions())
+    if getattr(results, "empty", False) and name == "explain":
+        raise ApiError(404, "no billing data on or before the as-of date")
+    function = getattr(reports, name)
     try:
-        return function(results, *args, **kwargs)  # type: ignore[misc]
+        return function(results, *args, **kwargs)
     except UnknownDimension as exc:
         raise ApiError(400, str(exc)) from None
