@@ -275,7 +275,8 @@ class _Staging:
     def __init__(self, folder: Path, source: str, ref_name: str) -> None:
         import duckdb
 
-        self.con: duckdb.DuckDBPyConnection = duckdb.connect(str(folder / "staging.duckdb"))
+        self.path = folder / "staging.duckdb"
+        self.con: duckdb.DuckDBPyConnection = duckdb.connect(str(self.path))
         self.con.execute("SET memory_limit = '256MB'").fetchall()
         self.con.execute("SET enable_progress_bar = false").fetchall()
         self.con.execute(f"SET temp_directory = '{_sql_text(str(folder / 'spill'))}'").fetchall()
@@ -526,32 +527,36 @@ def _store(workspace: Workspace, staging: _Staging, report: ImportReport, finger
     import_id = workspace.next_import_id()
     source, ref = staging.source, _sql_text(staging.ref_name)
     src = _sql_text(source)
-    lines = staging.arrow(f"""
+    # Canonical columns in canonical order; the store streams them from the staging file.
+    queries = {
+        "revenue_lines": f"""
         SELECT '{ref}:' || row || suffix AS line_id, '{src}' AS source,
                '{ref}:' || row AS source_ref, customer_id, start_date, end_date, mrr_minor,
                currency, kind, discount_duration, plan, quantity, cancel_requested_date,
                past_due_since, churn_reason
-        FROM lines""")  # staged in row order, which a plain scan keeps
-    customers = staging.arrow(f"""
+        FROM staged.lines""",
+        "customers": f"""
         SELECT customer AS customer_id,
                arg_max(customer_name, row) FILTER (WHERE customer_name IS NOT NULL) AS name,
                '{src}' AS source
-        FROM raw WHERE customer IS NOT NULL GROUP BY customer ORDER BY customer""")
-    attributes = staging.arrow(f"""
+        FROM staged.raw WHERE customer IS NOT NULL GROUP BY customer ORDER BY customer""",
+        "customer_attributes": f"""
         SELECT customer AS customer_id, key, arg_max(value, row) AS value, '{src}' AS source
-        FROM attrs GROUP BY customer, key ORDER BY customer, key""")
-    raw = staging.arrow(f"""
+        FROM staged.attrs GROUP BY customer, key ORDER BY customer, key""",
+        "raw_records": f"""
         SELECT '{src}' AS source, '{ref}:' || row AS source_ref, {import_id} AS import_id,
-               payload FROM raw""")
-    report.lines = lines.num_rows
+               payload FROM staged.raw""",
+    }
+    report.lines = int(staging.query("SELECT count(*) FROM lines")[0][0])
     report.discount_lines = int(staging.query(
         "SELECT count(*) FROM lines WHERE kind = 'discount'")[0][0])
-    report.customers = customers.num_rows
+    report.customers = int(staging.query(
+        "SELECT count(DISTINCT customer) FROM raw WHERE customer IS NOT NULL")[0][0])
     report.import_id = import_id
-    staging.close()  # its memory is not needed while the workspace writes
-    workspace.replace_source(source, lines=lines, customers=customers, attributes=attributes,
-                             raw=raw, import_row={
-                                 "import_id": import_id, "source": source, "kind": "file",
-                                 "file_name": file_name, "content_hash": fingerprint,
-                                 "row_count": report.rows, "line_count": report.lines,
-                                 "imported_at": imported_at})
+    database = staging.path
+    staging.close()  # the workspace attaches the file read-only next
+    workspace.replace_source_from(source, database, queries=queries, import_row={
+        "import_id": import_id, "source": source, "kind": "file",
+        "file_name": file_name, "content_hash": fingerprint,
+        "row_count": report.rows, "line_count": report.lines,
+        "imported_at": imported_at})

@@ -126,6 +126,37 @@ class Workspace:
                 ).fetchall()
             self.bump_version()
 
+    def replace_source_from(
+        self,
+        source: str,
+        database: Path,
+        *,
+        queries: dict[str, str],
+        import_row: dict[str, Any] | None = None,
+    ) -> None:
+        """Like :meth:`replace_source`, reading straight from another DuckDB file.
+
+        ``queries`` maps ``revenue_lines``, ``customers``, ``customer_attributes`` and
+        ``raw_records`` to SELECTs over that file (attached as ``staged``) giving the canonical
+        columns. Rows stream from file to file, so memory stays bounded however large the import.
+        """
+        self.con.execute(f"ATTACH '{_sql_path(database)}' AS staged (READ_ONLY)").fetchall()
+        try:
+            with self.transaction() as con:
+                for table in ("revenue_lines", "customers", "customer_attributes", "raw_records"):
+                    con.execute(f"DELETE FROM {table} WHERE source = ?", [source]).fetchall()
+                    if table in queries:
+                        con.execute(f"INSERT INTO {table} {queries[table]}").fetchall()
+                if import_row is not None:
+                    cols = ", ".join(import_row)
+                    marks = ", ".join("?" for _ in import_row)
+                    con.execute(
+                        f"INSERT INTO imports ({cols}) VALUES ({marks})", list(import_row.values())
+                    ).fetchall()
+                self.bump_version()
+        finally:
+            self.con.execute("DETACH staged").fetchall()
+
     def _replace_in(
         self,
         con: duckdb.DuckDBPyConnection,
