@@ -371,12 +371,16 @@ WHERE c <> a
 
 
 def segmented_stage(frame: Frame, dimension: str) -> Stage:
-    """Stretches with the segment each is in (``seg``) and the one before it (``prev_seg``)."""
+    """Stretches with the segment each is in (``seg``) and the one before it (``prev_seg``).
+
+    Stored for real dimensions: the bridge, levels, fx and window stages all read it, and a view
+    would repeat the attribute or plan join in each of them. The company as a whole is a view.
+    """
     seg, prev_seg, join = segment_columns(dimension, frame.settings)
     return Stage(
         f"seg_{_ident(dimension)}",
         f"SELECT b.*, {seg} AS seg, {prev_seg} AS prev_seg FROM stretches b {join}",
-        view=True,
+        view=dimension == "all",
     )
 
 

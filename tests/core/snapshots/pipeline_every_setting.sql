@@ -379,7 +379,7 @@ JOIN periods ps ON ps.p = l0.p + 4
 LEFT JOIN wchanges_all_4 c ON c.seg = l0.seg AND c.p = l0.p + 4
 WHERE l0.p >= 8096 AND l0.customers > 0
 
--- seg_plan (view)
+-- seg_plan
 SELECT b.*, coalesce(pl.plan, '(none)') AS seg, coalesce(pl.prev_plan, '(none)') AS prev_seg FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from
 
 -- levels_plan
@@ -584,7 +584,7 @@ JOIN periods ps ON ps.p = l0.p + 4
 LEFT JOIN wchanges_plan_4 c ON c.seg = l0.seg AND c.p = l0.p + 4
 WHERE l0.p >= 8096 AND l0.customers > 0
 
--- seg_size (view)
+-- seg_size
 SELECT b.*, CASE WHEN b.band = 0 THEN '< 100' WHEN b.band = 1 THEN '100–500' WHEN b.band = 2 THEN '500–2,000' WHEN b.band = 3 THEN '≥ 2,000' END AS seg, CASE WHEN b.prev_band = 0 THEN '< 100' WHEN b.prev_band = 1 THEN '100–500' WHEN b.prev_band = 2 THEN '500–2,000' WHEN b.prev_band = 3 THEN '≥ 2,000' END AS prev_seg FROM stretches b
 
 -- levels_size
@@ -789,7 +789,7 @@ JOIN periods ps ON ps.p = l0.p + 4
 LEFT JOIN wchanges_size_4 c ON c.seg = l0.seg AND c.p = l0.p + 4
 WHERE l0.p >= 8096 AND l0.customers > 0
 
--- seg_country (view)
+-- seg_country
 SELECT b.*, coalesce(a.value, '(unknown)') AS seg, coalesce(a.value, '(unknown)') AS prev_seg FROM stretches b LEFT JOIN (SELECT k.ck, max(a.value) AS value FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a ON a.ck = b.ck
 
 -- levels_country
