@@ -113,6 +113,10 @@ def test_report_json_bridge(workspace: Path):
     month = data["retention"]["period"][-1]
     assert (month["start_mrr"], month["end_mrr"], month["nrr"]) == (180_00, 230_00, 1.277778)
     assert data["bridge"][1]["drill"]["churn"] == {"metric": "churn", "period": "2025-02"}
+    # February: (new 80) / (churn 50) = 1.6; gross MRR churn 50 / 150; net the same.
+    feb = data["bridge"][1]
+    assert (feb["quick_ratio"], feb["gross_mrr_churn"], feb["net_mrr_churn"]) == (
+        1.6, 0.333333, 0.333333)
 
 
 def test_report_by_segment_sums_to_total(workspace: Path):
@@ -227,3 +231,30 @@ def test_cli_is_fast_enough_to_feel_instant():
     start = time.perf_counter()
     subprocess.run([str(ROOT / ".venv" / "bin" / "nrr"), "--help"], capture_output=True, check=True)
     assert time.perf_counter() - start < 2.0
+
+
+def test_headline_segments_and_cohort_ratios_by_hand(workspace: Path):
+    # March: start 180 (A 100 + C 80), A expands by 50, nothing lost.
+    code, out = run("report", "-w", str(workspace), "--as-of", "2025-03-31", "--by", "plan",
+                    "--cohorts", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    head = data["headline"]
+    assert head["quick_ratio"] is None  # 50 / (0 + 0): nothing lost, no ratio
+    assert (head["gross_mrr_churn"], head["net_mrr_churn"]) == (0.0, -0.277778)  # -50 / 180
+    assert head["ttm"] is None and head["years_to_double"] is None and head["band"] is None
+    assert head["warnings"] == ["Less than twelve months of history: the TTM figures need a "
+                                "full year."]
+    # February by plan: Basic starts at 150 (A 100 + B 50) and loses B: quick ratio 0 / 50 = 0,
+    # gross MRR churn 50 / 150; Pro starts empty and gains C: no ratio without losses.
+    feb = {r["segment"]: r for r in data["bridge"] if r["period"] == "2025-02"}
+    assert (feb["Basic"]["quick_ratio"], feb["Basic"]["gross_mrr_churn"]) == (0.0, 0.333333)
+    assert (feb["Pro"]["quick_ratio"], feb["Pro"]["gross_mrr_churn"]) == (None, None)
+    # A was Basic at the start of March: its upgrade is Basic's expansion, 100 -> 150.
+    segments = {r["segment"]: r for r in data["segments"]}
+    assert (segments["Basic"]["mrr"], segments["Basic"]["month_nrr"]) == (150_00, 1.5)
+    assert (segments["Pro"]["mrr"], segments["Pro"]["month_nrr"]) == (80_00, 1.0)
+    # January cohort (A 100 + B 50): B leaves in February, A grows in March.
+    jan = [(r["age"], r["mrr"], r["nrr"], r["logo_retention"])
+           for r in data["cohorts"] if r["cohort"] == "2025-01"]
+    assert jan == [(0, 150_00, 1.0, 1.0), (1, 100_00, 0.666667, 0.5), (2, 150_00, 1.0, 0.5)]

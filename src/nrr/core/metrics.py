@@ -12,7 +12,6 @@ from fractions import Fraction
 
 # Public SaaS median NRR (context shown beside a company's figure).
 PUBLIC_SAAS_MEDIAN = (1.10, 1.15)
-SMB_TYPICAL = (0.90, 1.00)
 
 # A high NRR built on expansion hides a weak GRR when NRR is at least this ...
 MASKING_NRR = Fraction(1)
@@ -26,10 +25,6 @@ FALLING_DROP = Fraction(2, 100)
 def ratio(numerator: int, denominator: int) -> Fraction | None:
     """numerator / denominator, or None when the denominator is zero (no cohort)."""
     return Fraction(numerator, denominator) if denominator else None
-
-
-def as_float(value: Fraction | None) -> float | None:
-    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)

@@ -42,16 +42,6 @@ def last_day(p: int, grain: Grain) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def first_day(p: int, grain: Grain) -> date:
-    if grain == "month":
-        year, month = divmod(p, 12)
-        return date(year, month + 1, 1)
-    if grain == "quarter":
-        year, quarter = divmod(p, 4)
-        return date(year, quarter * 3 + 1, 1)
-    return date(p, 1, 1)
-
-
 def reading_day(p: int, grain: Grain, as_of: date) -> date:
     """The day a period's MRR is read: its last day, or ``as_of`` for the period containing it."""
     return as_of if p == index_of(as_of, grain) else last_day(p, grain)

@@ -668,23 +668,25 @@ def hash_str(text: str) -> int:
     return value
 
 
-def named_stages() -> list[Stage]:
-    """Stretches and movements with the customer's own id, for lists and drill-downs."""
-    return [
-        Stage(
-            "named_stretches",
-            "SELECT k.customer_id, s.*, p.plan FROM stretches s "
-            "JOIN customer_keys k ON k.ck = s.ck "
-            "LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from",
-            view=True,
-        ),
-        Stage(
-            "named_movements",
-            "SELECT k.customer_id, m.* FROM (SELECT * FROM movements UNION ALL "
-            "SELECT * FROM fx_movements) AS m JOIN customer_keys k ON k.ck = m.ck",
-            view=True,
-        ),
-    ]
+def named_stretches_stage() -> Stage:
+    """Stretches with the customer's own id and plan, for lists and drill-downs."""
+    return Stage(
+        "named_stretches",
+        "SELECT k.customer_id, s.*, p.plan FROM stretches s "
+        "JOIN customer_keys k ON k.ck = s.ck "
+        "LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from",
+        view=True,
+    )
+
+
+def named_movements_stage() -> Stage:
+    """Movements (fx per customer included) with the customer's own id."""
+    return Stage(
+        "named_movements",
+        "SELECT k.customer_id, m.* FROM (SELECT * FROM movements UNION ALL "
+        "SELECT * FROM fx_movements) AS m JOIN customer_keys k ON k.ck = m.ck",
+        view=True,
+    )
 
 
 def base_stages(frame: Frame) -> list[Stage]:
@@ -699,13 +701,13 @@ def base_stages(frame: Frame) -> list[Stage]:
         movements_stage(frame),
         cohorts_stage(frame),
         fx_movements_stage(frame),
-        named_stages()[1],
+        named_movements_stage(),
     ]
 
 
 def plan_stages(frame: Frame) -> list[Stage]:
     """Plans per stretch and the customer-named stretches that show them."""
-    return [plans_stage(frame), named_stages()[0]]
+    return [plans_stage(frame), named_stretches_stage()]
 
 
 def dimension_stages(frame: Frame, dimension: str) -> list[Stage]:

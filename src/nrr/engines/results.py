@@ -189,15 +189,6 @@ class Results:
             "ORDER BY cohort, age"
         )
 
-    def stretches(self, customer_id: str | None = None) -> pa.Table:
-        self._ensure_plans()
-        where = "WHERE customer_id = ?" if customer_id is not None else ""
-        return self.executor.query(
-            "SELECT customer_id, p_from, p_to, currency, mrr_native, plan, band "
-            f"FROM named_stretches {where} ORDER BY customer_id, p_from",
-            [customer_id] if customer_id is not None else [],
-        )
-
     def customer_mrr(self, p: int) -> pa.Table:
         """Each paying customer's MRR in period ``p`` (reporting currency, that period's rate)."""
         self._ensure_plans()
@@ -276,15 +267,6 @@ LIMIT $limit OFFSET $offset""",
             f"ELSE s.seg END AS segment FROM seg_{d} s JOIN customer_keys k ON k.ck = s.ck "
             "WHERE s.p_from <= ? AND ? < s.p_to",
             [p, p, p],
-        )
-
-    def segment_of(self, by: str, p: int) -> pa.Table:
-        """Each customer's segment in period ``p`` (the stretch covering it)."""
-        d = self._ensure(by)
-        return self.executor.query(
-            f"SELECT k.customer_id, s.seg AS segment FROM seg_{d} s "
-            "JOIN customer_keys k ON k.ck = s.ck WHERE s.p_from <= ? AND ? < s.p_to",
-            [p, p],
         )
 
     def window_customers(self, p: int, window: int, by: str | None = None) -> pa.Table:
