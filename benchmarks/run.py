@@ -171,11 +171,17 @@ def _note(engine: str, stage: str, result: dict[str, Any]) -> str:
                      f"{result.get('rss_with_grid_mb', '?')} MB)")  # fmt: skip
     if "session_start" in result:
         notes.append(f"+ {result['session_start']:.1f}s Spark start-up")
-    if stage == "incremental":
-        notes.append(f"full recompute (no incremental path); applying the month took "
+    if stage == "incremental" and "update" in result:
+        full = result["full_recompute"]
+        path = "update" if result["exact_path"] else "update fell back to a full recompute"
+        same = "equal to a full recompute" if result["equal_to_full"] else "DIFFERS FROM FULL"
+        notes.append(f"{path} {result['update']:.2f}s + applying the month "
+                     f"{result['apply_delta']:.2f}s = {100 * result['wall'] / full:.1f} % of a "
+                     f"full recompute {full:.2f}s; {result['changed_customers']:,} customers "
+                     f"changed; {same}")  # fmt: skip
+    elif stage == "incremental":
+        notes.append(f"full recompute (no incremental path on Spark); applying the month took "
                      f"{result['apply_delta']:.2f}s")  # fmt: skip
-        if "touched_only" in result:
-            notes.append(f"touched customers only: {result['touched_only']:.2f}s")
     if stage == "import":
         notes.append("Parquet -> workspace" if engine == "duckdb" else "workspace -> layout")
     return "; ".join(notes)

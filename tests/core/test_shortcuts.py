@@ -36,15 +36,20 @@ def test_one_period_retention_equals_the_general_window(seed: int, by: str | Non
     res = compute_frames(lines, as_of=date(2025, 12, 31), attributes=attrs)
     shortcut = [{k: v for k, v in r.items() if k != "dimension"}
                 for r in res.retention(1, by).to_pylist()]
-    d = res._ensure(by or "all")
+    dimension = by or "all"
+    res.prepare([dimension])
+    batch = res.batch_of(dimension)
     assert res.frame is not None
-    res.executor.run(pipeline.window_changes_stage(res.frame, by or "all", 1))
-    general = pipeline.retention_stage(res.frame, by or "all", 12)
-    sql = general.sql.replace("wchanges_" + d + "_12", "wchanges_" + d + "_1").replace(
+    for stage in pipeline.window_stages(res.frame, batch, 1):
+        res.executor.run(stage)
+    general = pipeline.retention_stage(res.frame, batch, 12)
+    sql = general.sql.replace(batch.table("wchanges_12"), batch.table("wchanges_1")).replace(
         " + 12", " + 1").replace("12 AS window_periods", "1 AS window_periods")
     cols = ("segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, "
             "contraction, churn, customers_start, customers_retained")
-    full = res.executor.query(f"SELECT {cols} FROM ({sql}) ORDER BY segment, p").to_pylist()
+    full = res.executor.query(
+        f"SELECT {cols} FROM ({sql}) WHERE dim = ? ORDER BY segment, p", [dimension]
+    ).to_pylist()
     if by is None:
         for row in full:
             row.pop("segment")

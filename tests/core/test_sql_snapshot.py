@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from nrr.core import pipeline
+from nrr.core.periods import index_of
 from nrr.schema import Settings
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -24,7 +25,7 @@ CASES = {
 
 
 def compiled(settings: Settings) -> str:
-    frame = pipeline.Frame(settings, date(2026, 10, 31), first_p=pipeline.index_of(
+    frame = pipeline.Frame(settings, date(2026, 10, 31), first_p=index_of(
         date(2024, 1, 15), settings.period))
     stages = pipeline.build(frame, ("all", "plan", "size", "country"))
     return "\n".join(f"-- {s.name}{' (view)' if s.view else ''}\n{s.sql.strip()}\n"

@@ -105,9 +105,9 @@ def test_no_rate_before_the_first_period_still_counts_every_customer(compute: Co
 
 
 @BOTH
-def test_size_band_is_valued_at_the_as_of_rate(compute: Compute) -> None:
-    """9,800 CHF cents from January; March (the as-of period) rate 1.05 values it at 10,290 EUR
-    cents, band 1 (from 10,000) in every month: rates alone never move a customer's band."""
+def test_size_band_is_valued_at_the_first_paying_period_rate(compute: Compute) -> None:
+    """9,800 CHF cents from January at January's rate 1.0: band 0 (below 10,000) in every month,
+    though March's rate 1.05 values it at 10,290 EUR cents: rates alone never move a band."""
     lines = [make_line("S", date(2025, 1, 1), None, 9800, currency="CHF")]
     rates = {("CHF", _month(2025, m)): Decimal(r) for m, r in ((1, "1.0"), (2, "1.0"), (3, "1.05"))}
     rates[("CHF", _month(2024, 12))] = Decimal("1.0")
@@ -115,5 +115,5 @@ def test_size_band_is_valued_at_the_as_of_rate(compute: Compute) -> None:
     company = Company(numbered(lines), date(2025, 3, 31), attributes, rates)
     bridge = compute(company, Settings()).bridge
     sizes = {(k[1], k[2]): v[7] for k, v in bridge.items() if k[0] == "size"}
-    assert sizes == {(1, _month(2025, 1)): 9800, (1, _month(2025, 2)): 9800,
-                     (1, _month(2025, 3)): 10290}  # fmt: skip
+    assert sizes == {(0, _month(2025, 1)): 9800, (0, _month(2025, 2)): 9800,
+                     (0, _month(2025, 3)): 10290}  # fmt: skip

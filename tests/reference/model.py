@@ -208,9 +208,10 @@ class Reference:
         return best.plan
 
     def size_band(self, customer: str, p: int) -> int:
-        """Band of the MRR at p converted at the as-of period's rate (docs/definitions.md), so
-        exchange rates alone never move a customer between bands."""
-        mrr = self.value(customer, p, rate_period=self.periods[-1])
+        """Band of the MRR at p converted at the rate of the customer's first paying period
+        (docs/definitions.md), so exchange rates alone never move a customer between bands."""
+        cohort = self.cohort_of(customer)
+        mrr = self.value(customer, p, rate_period=p if cohort is None else cohort)
         return bisect.bisect_right(self.settings.size_bands, mrr)
 
     def segment(self, customer: str, p: int, by: str | None) -> Segment:

@@ -229,15 +229,16 @@ def test_plan_is_the_largest_line_with_ties_to_the_smallest_name() -> None:
     assert [r.plan_at("P", p) for p in r.periods] == ["alpha", "mid"]
 
 
-def test_size_band_is_fixed_at_the_start_of_the_constant_stretch() -> None:
+def test_size_band_is_valued_at_the_first_paying_period_rate() -> None:
     lines = [make_line("S", date(2025, 1, 1), None, 9800, currency="CHF"),
              make_line("S", date(2025, 3, 1), None, 50000, currency="CHF")]  # fmt: skip
     rates = {("CHF", m(2025, 1)): Decimal("1"), ("CHF", m(2025, 2)): Decimal("1.05"),
              ("CHF", m(2025, 3)): Decimal("0.8")}  # fmt: skip
     r = Reference(numbered(lines), date(2025, 3, 31), rates=rates)
-    # February: 10,290 EUR cents, but the stretch began in January at 9,800: still band 0.
+    # February: 10,290 EUR cents at its own rate, but banded at January's rate 1: 9,800, band 0.
+    # March: 59,800 CHF cents, banded at January's rate: 59,800, band 2 (at March's own: 47,840).
     assert [r.value("S", p) for p in r.periods] == [9800, 10290, 47840]
-    assert [r.size_band("S", p) for p in r.periods] == [0, 0, 1]
+    assert [r.size_band("S", p) for p in r.periods] == [0, 0, 2]
 
 
 def test_quarters_read_on_quarter_ends() -> None:

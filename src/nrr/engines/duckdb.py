@@ -23,6 +23,10 @@ class DuckDBExecutor:
         kind = "VIEW" if stage.view else "TABLE"
         self.con.execute(f"CREATE OR REPLACE TEMP {kind} {stage.name} AS {stage.sql}").fetchall()
 
+    def execute(self, sql: str) -> None:
+        """A statement that changes stage tables in place (an update's splice)."""
+        self.con.execute(sql).fetchall()
+
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
 

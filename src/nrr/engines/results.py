@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from nrr.core import pipeline
 from nrr.core.periods import TTM_PERIODS, index_of, label
@@ -32,6 +32,12 @@ class Executor(Protocol):
     def register(self, name: str, table: pa.Table) -> None: ...
 
 
+class Splicer(Protocol):
+    """An executor that can also change stored stage tables (DuckDB; Spark's are files)."""
+
+    def execute(self, sql: str) -> None: ...
+
+
 RatesFor = Callable[[list[str], list[int]], "pa.Table"]
 
 
@@ -54,30 +60,34 @@ class Results:
         self.executor = executor
         self.settings = settings
         self.as_of = as_of
-        self._dimensions: set[str] = set()
+        self.rates_for = rates_for
+        self._batches: list[pipeline.Batch] = []
+        self._plans = False
         first = executor.scalar(pipeline.first_period_sql(settings, as_of))
         self.frame = None if first is None else pipeline.Frame(settings, as_of, int(str(first)))
         if self.frame is None:
             return
-        currencies = [
-            str(r["currency"])
-            for r in executor.query(
-                "SELECT DISTINCT upper(currency) AS currency FROM revenue_lines"
-            ).to_pylist()
-        ]
-        executor.register("fx_rates", rates_for(currencies, self.frame.periods()))
+        self._register_rates(self.frame)
         for stage in pipeline.base_stages(self.frame):
             executor.run(stage)
             if stage.name == "customer_keys":  # runs after "rates"
                 self._check_one_currency()
                 self._check_rates()
-        self._plans = False
-        self._ensure("all")
+        # The company's own tables wait until asked for, so that ``prepare`` can compute them in
+        # the same pass as segment dimensions.
 
-    def _check_rates(self) -> None:
+    def _register_rates(self, frame: pipeline.Frame) -> None:
+        currencies = [
+            str(r["currency"])
+            for r in self.executor.query(
+                "SELECT DISTINCT upper(currency) AS currency FROM revenue_lines"
+            ).to_pylist()
+        ]
+        self.executor.register("fx_rates", self.rates_for(currencies, frame.periods()))
+
+    def _check_rates(self, keys: str = "customer_keys") -> None:
         missing = self.executor.scalar(
-            "SELECT min(currency) FROM customer_keys "
-            "WHERE currency NOT IN (SELECT currency FROM rates)"
+            f"SELECT min(currency) FROM {keys} WHERE currency NOT IN (SELECT currency FROM rates)"
         )
         if missing is not None:
             from nrr.fx import RatesError
@@ -87,10 +97,8 @@ class Results:
                 "(nrr settings --rates-file FILE) or fixed rates"
             )
 
-    def _check_one_currency(self) -> None:
-        mixed = self.executor.scalar(
-            "SELECT min(customer_id) FROM customer_keys WHERE mixed_currencies"
-        )
+    def _check_one_currency(self, keys: str = "customer_keys") -> None:
+        mixed = self.executor.scalar(f"SELECT min(customer_id) FROM {keys} WHERE mixed_currencies")
         if mixed is not None:
             raise ValueError(
                 f"customer {mixed} is billed in more than one currency; nrr needs one currency "
@@ -133,21 +141,116 @@ class Results:
                 self.executor.run(stage)
             self._plans = True
 
-    def _ensure(self, dimension: str) -> str:
+    def batch_of(self, dimension: str) -> pipeline.Batch:
+        return next(b for b in self._batches if dimension in b.dimensions)
+
+    def prepare(self, dimensions: list[str] | tuple[str, ...]) -> None:
+        """Compute several segment dimensions at once: one pass over the stretches serves all of
+        them (see core/contributions.py), where one call per dimension would take one each."""
         if self.frame is None:
             raise ValueError("no data: import a file or sync Stripe first")
-        if dimension == "plan":
-            self._ensure_plans()
-        if dimension not in self._dimensions:
-            if dimension != "all" and dimension not in self.dimensions():
+        done = {d for b in self._batches for d in b.dimensions}
+        todo = tuple(dict.fromkeys(d for d in dimensions if d not in done))
+        if not todo:
+            return
+        known = self.dimensions()
+        for dimension in todo:
+            if dimension != "all" and dimension not in known:
                 raise UnknownDimension(
-                    f"unknown segment dimension {dimension!r}; available: "
-                    + ", ".join(self.dimensions())
+                    f"unknown segment dimension {dimension!r}; available: " + ", ".join(known)
                 )
-            for stage in pipeline.dimension_stages(self.frame, dimension):
-                self.executor.run(stage)
-            self._dimensions.add(dimension)
-        return pipeline._ident(dimension)
+        if "plan" in todo:
+            self._ensure_plans()
+        batch = pipeline.Batch(len(self._batches), todo)
+        for stage in pipeline.batch_stages(self.frame, batch):
+            self.executor.run(stage)
+        self._batches.append(batch)
+
+    def _ensure(self, dimension: str) -> str:
+        self.prepare([dimension])
+        return pipeline.ident(dimension)
+
+    # -- updates ---------------------------------------------------------------------------------
+    def update(self, as_of: date, changed: Iterable[str]) -> bool:
+        """Bring every computed table to ``as_of`` after the lines of the ``changed`` customers
+        were added, replaced or removed, recomputing only those customers (and any with a line
+        that starts or stops counting between the two as-of days), then the finished tables.
+
+        Returns False, having recomputed everything instead, when an update could not give the
+        same figures: no data before, a different first period, different rates for periods
+        already reported, or an engine whose stage tables cannot be changed in place.
+        """
+        splicer = cast(Splicer, self.executor) if hasattr(self.executor, "execute") else None
+        old = self.frame
+        first = self.executor.scalar(pipeline.first_period_sql(self.settings, as_of))
+        if splicer is None or old is None or first is None or int(str(first)) != old.first_p:
+            self._recompute(as_of)
+            return False
+        frame = pipeline.Frame(self.settings, as_of, old.first_p)
+        splicer.execute("CREATE OR REPLACE TEMP TABLE rates_before AS SELECT * FROM rates")
+        self._register_rates(frame)
+        for stage in pipeline.frame_stages(frame):
+            self.executor.run(stage)
+        if self._rates_moved():
+            self._recompute(as_of)
+            return False
+        self._touch(splicer, changed, min(old.as_of, as_of), max(old.as_of, as_of))
+        prepare, merges, finish = pipeline.update_stages(frame, self._batches, self._plans)
+        for stage in prepare[len(pipeline.frame_stages(frame)) :]:
+            self.executor.run(stage)
+        self._check_one_currency("customer_keys_delta")
+        self._check_rates("customer_keys_delta")
+        self._splice(splicer)
+        for stage in merges + finish:
+            self.executor.run(stage)
+        self.frame, self.as_of = frame, as_of
+        return True
+
+    def _rates_moved(self) -> bool:
+        moved = self.executor.scalar(
+            "SELECT count(*) FROM rates_before b LEFT JOIN rates r "
+            "ON r.currency = b.currency AND r.p = b.p WHERE r.rate IS DISTINCT FROM b.rate"
+        )
+        return bool(moved)
+
+    def _touch(self, splicer: Splicer, changed: Iterable[str], lo: date, hi: date) -> None:
+        """The ``touched`` customers (changed, or crossing the as-of days) and their stored keys."""
+        import pyarrow as pa
+
+        ids = pa.table({"customer_id": pa.array(sorted(set(changed)), pa.string())})
+        self.executor.register("changed_customers", ids)
+        crossing = pipeline.crossing_customers_sql(self.settings, lo, hi)
+        splicer.execute(
+            "CREATE OR REPLACE TEMP TABLE touched AS SELECT customer_id FROM changed_customers "
+            f"UNION SELECT customer_id FROM ({crossing}) AS x"
+        )
+        splicer.execute(
+            "CREATE OR REPLACE TEMP TABLE touched_keys AS SELECT ck FROM customer_keys "
+            "WHERE customer_id IN (SELECT customer_id FROM touched)"
+        )
+        splicer.execute(
+            "CREATE OR REPLACE TEMP TABLE touched_lines AS SELECT * FROM revenue_lines "
+            "WHERE customer_id IN (SELECT customer_id FROM touched)"
+        )
+
+    def _splice(self, splicer: Splicer) -> None:
+        """Replace the touched customers' rows in every stored per-customer table."""
+        tables = list(pipeline.CUSTOMER_TABLES) + (["plans"] if self._plans else [])
+        tables += [b.table("segs") for b in self._batches if b.dimensions != ("all",)]
+        for table in tables:
+            key = "customer_id IN (SELECT customer_id FROM touched)" if table == "customer_keys" \
+                else "ck IN (SELECT ck FROM touched_keys)"  # fmt: skip
+            splicer.execute(f"DELETE FROM {table} WHERE {key}")
+            splicer.execute(f"INSERT INTO {table} SELECT * FROM {table}_delta")
+
+    def _recompute(self, as_of: date) -> None:
+        dimensions = [d for b in self._batches for d in b.dimensions if d != "all"]
+        plans = self._plans
+        self.__init__(self.executor, self.settings, as_of, self.rates_for)  # type: ignore[misc]
+        if plans:
+            self._ensure_plans()
+        if dimensions:
+            self.prepare(dimensions)
 
     # -- tables --------------------------------------------------------------------------------
     def bridge(self, by: str | None = None) -> pa.Table:
@@ -252,7 +355,7 @@ LEFT JOIN plans pl ON pl.ck = s.ck AND pl.p_from = s.p_from
 LEFT JOIN last l ON l.ck = s.ck
 LEFT JOIN names n ON n.customer_id = k.customer_id
 {where}
-{"AND" if search else "WHERE"} s.p_to = $p + 1
+{"AND" if search else "WHERE"} s.p_from <= $p AND $p < s.p_to
 ORDER BY {order} {direction}, k.customer_id
 LIMIT $limit OFFSET $offset""",
             params,

@@ -14,13 +14,14 @@ WITH given AS (
   FROM grid g JOIN given r ON r.currency = g.currency
   GROUP BY g.currency, g.p
 )
-SELECT n.currency, n.p, r.rate
+SELECT n.currency, n.p, r.rate, CAST(r.rate AS DOUBLE) AS rate_f
 FROM nearest n JOIN given r ON r.currency = n.currency AND r.p = n.source_p
 UNION ALL
-SELECT 'CHF' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate FROM (VALUES (8095), (8096), (8097), (8098), (8099), (8100), (8101), (8102), (8103), (8104), (8105), (8106), (8107)) AS ps(p)
+SELECT 'CHF' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate, CAST(1 AS DOUBLE) AS rate_f
+FROM (VALUES (8095), (8096), (8097), (8098), (8099), (8100), (8101), (8102), (8103), (8104), (8105), (8106), (8107)) AS ps(p)
 
 -- customer_keys
-SELECT customer_id, 'CHF' AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck FROM revenue_lines GROUP BY customer_id
+SELECT *, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck FROM (SELECT customer_id, 'CHF' AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies FROM revenue_lines GROUP BY customer_id) AS g
 
 -- lines
 WITH base AS (
@@ -31,115 +32,75 @@ WITH base AS (
   WHERE start_date <= DATE '2026-10-31' AND (kind = 'recurring' OR (kind = 'discount' AND discount_duration IN ('once', 'repeating', 'forever')) OR kind = 'metered')
 ), ranged AS (
   SELECT line_id, customer_id, currency, plan, kind, churn_reason, mrr,
-         (year(start_date) * 4 + quarter(start_date) - 1) AS p_from, coalesce((year(end_eff) * 4 + quarter(end_eff) - 1), 8108) AS p_to
+         (year(start_date) * 4 + quarter(start_date) - 1) AS p_from, coalesce((year(end_eff) * 4 + quarter(end_eff) - 1), 10000000) AS p_to
   FROM base
 )
 SELECT l.line_id, k.ck, 'CHF' AS currency, l.plan, l.kind, l.churn_reason,
-       CAST(round(l.mrr * r.rate) AS BIGINT) AS mrr, l.p_from, l.p_to
+       CASE WHEN abs((l.mrr * r.rate_f)) < 1e9 AND abs((l.mrr * r.rate_f) - floor((l.mrr * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((l.mrr * r.rate_f)) AS BIGINT) ELSE CAST(round(l.mrr * r.rate) AS BIGINT) END AS mrr, l.p_from, l.p_to
 FROM ranged l JOIN customer_keys k ON k.customer_id = l.customer_id JOIN rates r ON r.currency = l.currency AND r.p = l.p_from
 WHERE l.p_to > l.p_from
 
 -- pieces
 WITH deltas AS (
   SELECT ck, p_from AS p, mrr AS dv FROM lines
-  UNION ALL SELECT ck, p_to AS p, -mrr AS dv FROM lines
-  UNION ALL SELECT ck, 8108 AS p, 0 AS dv FROM customer_keys
+  UNION ALL SELECT ck, p_to AS p, -mrr AS dv FROM lines WHERE p_to < 10000000
 ), running AS (
-  -- Several deltas on one boundary make empty pieces [p, p) that are dropped; the last of them
-  -- carries the running total of all of them.
-  SELECT ck, p AS p_from, lead(p) OVER w AS p_to,
-         sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
+  SELECT ck, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to,
+         sum(dv) OVER (w RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total,
+         sum(dv) OVER (w RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
   FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
-SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native
+SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
+       CAST(greatest(coalesce(before, 0), 0) AS BIGINT) AS prev_native
 FROM running WHERE p_to > p_from
 
 -- stretches
 WITH firsts AS (
-  SELECT ck, min(p_from) AS first_paid FROM pieces WHERE mrr_native > 0 GROUP BY ck
-), ordered AS (
-  -- Pieces are contiguous, so the one before [p_from, p_to) is the one ending at p_from; a hash
-  -- join finds it faster than a window over a million small partitions.
-  SELECT p.ck, p.p_from, p.p_to, p.mrr_native,
-         coalesce(q.mrr_native, 0) AS prev_native, f.first_paid
-  FROM pieces p
-  LEFT JOIN pieces q ON q.ck = p.ck AND q.p_to = p.p_from
-  LEFT JOIN firsts f ON f.ck = p.ck
+  SELECT ck, p_from, p_to, mrr_native, prev_native,
+         min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
+  FROM pieces
 ), valued AS (
-  SELECT o.ck, o.p_from, o.p_to, c.currency, o.mrr_native, o.prev_native, o.first_paid,
-         CASE WHEN o.first_paid < o.p_from THEN 1 ELSE 0 END AS ever_before,
-         CASE WHEN c.currency = 'CHF' THEN o.mrr_native ELSE CAST(round(o.mrr_native * r.rate) AS BIGINT) END AS v_now,
-         CASE WHEN c.currency = 'CHF' THEN o.prev_native ELSE CAST(round(o.prev_native * r.rate) AS BIGINT) END AS v_prev
-  FROM ordered o
-  JOIN customer_keys c ON c.ck = o.ck
-  JOIN rates r ON r.currency = c.currency AND r.p = 8107
+  SELECT f.ck, f.p_from, f.p_to, c.currency, f.mrr_native, f.prev_native, f.first_paid,
+         CASE WHEN f.first_paid < f.p_from THEN 1 ELSE 0 END AS ever_before,
+         CASE WHEN c.currency = 'CHF' THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rb.rate_f)) < 1e9 AND abs((f.mrr_native * rb.rate_f) - floor((f.mrr_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rb.rate) AS BIGINT) END END AS v_cohort,
+         CASE WHEN c.currency = 'CHF' THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rb.rate_f)) < 1e9 AND abs((f.prev_native * rb.rate_f) - floor((f.prev_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rb.rate) AS BIGINT) END END AS v_cohort_prev,
+         CASE WHEN c.currency = 'CHF' THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rm.rate_f)) < 1e9 AND abs((f.prev_native * rm.rate_f) - floor((f.prev_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rm.rate) AS BIGINT) END END AS a,
+         CASE WHEN c.currency = 'CHF' THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rm.rate_f)) < 1e9 AND abs((f.mrr_native * rm.rate_f) - floor((f.mrr_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rm.rate) AS BIGINT) END END AS c
+  FROM firsts f
+  JOIN customer_keys c ON c.ck = f.ck
+  JOIN rates rb ON rb.currency = c.currency AND rb.p = coalesce(f.first_paid, f.p_from)
+  JOIN rates rm ON rm.currency = c.currency AND rm.p = f.p_from - 1
 )
-SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid,
-       ever_before, CASE WHEN v_now < 10000 THEN 0 WHEN v_now < 50000 THEN 1 WHEN v_now < 200000 THEN 2 ELSE 3 END AS band,
-       CASE WHEN v_prev < 10000 THEN 0 WHEN v_prev < 50000 THEN 1 WHEN v_prev < 200000 THEN 2 ELSE 3 END AS prev_band
+SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid, ever_before,
+       CASE WHEN v_cohort < 10000 THEN 0 WHEN v_cohort < 50000 THEN 1 WHEN v_cohort < 200000 THEN 2 ELSE 3 END AS band,
+       CASE WHEN v_cohort_prev < 10000 THEN 0 WHEN v_cohort_prev < 50000 THEN 1 WHEN v_cohort_prev < 200000 THEN 2 ELSE 3 END AS prev_band, v_cohort,
+       CASE WHEN mrr_native = prev_native THEN NULL
+            WHEN prev_native = 0 AND ever_before = 1 THEN 'reactivation'
+            WHEN prev_native = 0 THEN 'new'
+            WHEN mrr_native = 0 THEN 'churn'
+            WHEN c > a THEN 'expansion'
+            WHEN c < a THEN 'contraction' END AS movement,
+       CAST(abs(c - a) AS BIGINT) AS amount, a AS mrr_before, c AS mrr_after
 FROM valued
 
--- movements
-WITH starts AS (
-  SELECT s.ck, s.p_from AS p, s.prev_native, s.mrr_native, s.ever_before,
-         CASE WHEN s.currency = 'CHF' THEN s.prev_native ELSE CAST(round(s.prev_native * r.rate) AS BIGINT) END AS a,
-         CASE WHEN s.currency = 'CHF' THEN s.mrr_native ELSE CAST(round(s.mrr_native * r.rate) AS BIGINT) END AS c
-  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.p_from - 1
-  WHERE s.p_from >= 8096 AND s.mrr_native <> s.prev_native
-), classified AS (
-  SELECT ck, p, a, c,
-         CASE WHEN prev_native = 0 AND ever_before = 1 THEN 'reactivation'
-              WHEN prev_native = 0 THEN 'new'
-              WHEN mrr_native = 0 THEN 'churn'
-              WHEN c > a THEN 'expansion'
-              WHEN c < a THEN 'contraction' END AS movement
-  FROM starts
-), reasons AS (
+-- movements (view)
+SELECT s.ck, s.p_from AS p, s.movement, s.amount, s.mrr_before, s.mrr_after,
+       CASE WHEN s.movement = 'churn' THEN coalesce(r.churn_reason, 'voluntary') END
+         AS churn_reason
+FROM stretches s
+LEFT JOIN (
   SELECT ck, p_to AS p, min(churn_reason) AS churn_reason
   FROM lines WHERE churn_reason IS NOT NULL GROUP BY ck, p_to
-)
-SELECT m.ck, m.p, m.movement, CAST(abs(m.c - m.a) AS BIGINT) AS amount,
-       m.a AS mrr_before, m.c AS mrr_after,
-       CASE WHEN m.movement = 'churn' THEN coalesce(r.churn_reason, 'voluntary') END AS churn_reason
-FROM classified m
-LEFT JOIN reasons r ON r.ck = m.ck AND r.p = m.p
-WHERE m.movement IS NOT NULL
-
--- cohorts
-WITH contrib AS (
-  SELECT s.first_paid AS cohort, s.p_from - s.first_paid AS age, CASE WHEN s.currency = 'CHF' THEN s.mrr_native ELSE CAST(round(s.mrr_native * r.rate) AS BIGINT) END AS v, 1 AS n
-  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.first_paid
-  WHERE s.mrr_native > 0
-  UNION ALL
-  SELECT s.first_paid AS cohort, s.p_to - s.first_paid AS age, -CASE WHEN s.currency = 'CHF' THEN s.mrr_native ELSE CAST(round(s.mrr_native * r.rate) AS BIGINT) END AS v, -1 AS n
-  FROM stretches s JOIN rates r ON r.currency = s.currency AND r.p = s.first_paid
-  WHERE s.mrr_native > 0
-), deltas AS (
-  SELECT cohort, age, sum(v) AS dv, sum(n) AS dn FROM contrib GROUP BY cohort, age
-), grid AS (
-  SELECT c.cohort, ps.p - c.cohort AS age
-  FROM (SELECT DISTINCT first_paid AS cohort FROM stretches WHERE first_paid IS NOT NULL) AS c
-  JOIN periods ps ON ps.p >= c.cohort
-), running AS (
-  SELECT g.cohort, g.age,
-         sum(coalesce(d.dv, 0)) OVER w AS mrr, sum(coalesce(d.dn, 0)) OVER w AS customers
-  FROM grid g LEFT JOIN deltas d ON d.cohort = g.cohort AND d.age = g.age
-  WINDOW w AS (PARTITION BY g.cohort ORDER BY g.age
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-)
-SELECT cohort, age, CAST(customers AS BIGINT) AS customers, CAST(mrr AS BIGINT) AS mrr,
-       CAST(first_value(customers) OVER c AS BIGINT) AS customers_start,
-       CAST(first_value(mrr) OVER c AS BIGINT) AS mrr_start
-FROM running
-WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+) AS r ON r.ck = s.ck AND r.p = s.p_from
+WHERE s.movement IS NOT NULL
 
 -- fx_movements (view)
 SELECT ck, p, 'fx' AS movement, CAST(c - a AS BIGINT) AS amount, a AS mrr_before,
        c AS mrr_after, CAST(NULL AS VARCHAR) AS churn_reason
 FROM (
-  SELECT s.ck, ps.p, CAST(round(s.mrr_native * r0.rate) AS BIGINT) AS a,
-         CAST(round(s.mrr_native * r1.rate) AS BIGINT) AS c
+  SELECT s.ck, ps.p, CASE WHEN abs((s.mrr_native * r0.rate_f)) < 1e9 AND abs((s.mrr_native * r0.rate_f) - floor((s.mrr_native * r0.rate_f)) - 0.5) > 1e-6 THEN CAST(round((s.mrr_native * r0.rate_f)) AS BIGINT) ELSE CAST(round(s.mrr_native * r0.rate) AS BIGINT) END AS a,
+         CASE WHEN abs((s.mrr_native * r1.rate_f)) < 1e9 AND abs((s.mrr_native * r1.rate_f) - floor((s.mrr_native * r1.rate_f)) - 0.5) > 1e-6 THEN CAST(round((s.mrr_native * r1.rate_f)) AS BIGINT) ELSE CAST(round(s.mrr_native * r1.rate) AS BIGINT) END AS c
   FROM stretches s
   JOIN periods ps ON ps.p >= s.p_from AND ps.p < s.p_to AND ps.p >= 8096
   JOIN rates r0 ON r0.currency = s.currency AND r0.p = ps.p - 1
@@ -150,6 +111,36 @@ WHERE c <> a
 
 -- named_movements (view)
 SELECT k.customer_id, m.* FROM (SELECT * FROM movements UNION ALL SELECT * FROM fx_movements) AS m JOIN customer_keys k ON k.ck = m.ck
+
+-- coh_c
+SELECT cohort, age, CAST(sum(v) AS BIGINT) AS dv, CAST(sum(n) AS BIGINT) AS dn
+FROM (
+  SELECT first_paid AS cohort, p_from - first_paid AS age, v_cohort AS v, 1 AS n
+  FROM stretches WHERE mrr_native > 0
+  UNION ALL
+  SELECT first_paid AS cohort, p_to - first_paid AS age, -v_cohort AS v, -1 AS n
+  FROM stretches WHERE mrr_native > 0 AND p_to < 10000000
+) AS x
+GROUP BY cohort, age
+HAVING sum(v) <> 0 OR sum(n) <> 0
+
+-- cohorts
+WITH grid AS (
+  SELECT c.cohort, ps.p - c.cohort AS age
+  FROM (SELECT DISTINCT cohort FROM coh_c WHERE cohort <= 8107) AS c
+  JOIN periods ps ON ps.p >= c.cohort
+), running AS (
+  SELECT g.cohort, g.age,
+         sum(coalesce(d.dv, 0)) OVER w AS mrr, sum(coalesce(d.dn, 0)) OVER w AS customers
+  FROM grid g LEFT JOIN coh_c d ON d.cohort = g.cohort AND d.age = g.age
+  WINDOW w AS (PARTITION BY g.cohort ORDER BY g.age
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+)
+SELECT cohort, age, CAST(customers AS BIGINT) AS customers, CAST(mrr AS BIGINT) AS mrr,
+       CAST(first_value(customers) OVER c AS BIGINT) AS customers_start,
+       CAST(first_value(mrr) OVER c AS BIGINT) AS mrr_start
+FROM running
+WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 
 -- plans
 WITH plan_rank AS (
@@ -174,115 +165,165 @@ LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
 -- named_stretches (view)
 SELECT k.customer_id, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from
 
+-- segs_b0 (view)
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, 'all' AS seg0, 'all' AS prev_seg0 FROM stretches b
+
+-- lvj_b0
+WITH pieces AS (SELECT seg0, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b0 WHERE mrr_native > 0),
+deltas AS (
+  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 AS mrr, 1 AS customers
+  FROM pieces WHERE currency = 'CHF'
+  UNION ALL
+  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0) AS mrr, -(1) AS customers
+  FROM pieces WHERE currency = 'CHF'
+  UNION ALL
+  SELECT seg0, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS mrr, 0 AS customers
+  FROM pieces WHERE currency <> 'CHF'
+  UNION ALL
+  SELECT seg0, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS mrr, 0 AS customers
+  FROM pieces WHERE currency <> 'CHF'
+)
+SELECT seg0, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers
+FROM deltas GROUP BY seg0, currency, n0, n1, t
+HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
+
+-- fxj_b0
+WITH pieces AS (
+SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, currency,
+       mrr_native AS n0, 0 AS n1, p_from AS t_from, p_from + 1 AS t_to
+FROM segs_b0 WHERE mrr_native > 0 AND currency <> 'CHF' AND p_from >= 8096
+UNION ALL
+SELECT seg0, currency, mrr_native AS n0, 0 AS n1,
+       greatest(p_from + 1, 8096) AS t_from, p_to AS t_to
+FROM segs_b0
+WHERE mrr_native > 0 AND currency <> 'CHF' AND p_to > greatest(p_from + 1, 8096)),
+deltas AS (
+  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 - n0 AS fx
+  FROM pieces WHERE currency = 'CHF'
+  UNION ALL
+  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0 - n0) AS fx
+  FROM pieces WHERE currency = 'CHF'
+  UNION ALL
+  SELECT seg0, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS fx
+  FROM pieces WHERE currency <> 'CHF'
+  UNION ALL
+  SELECT seg0, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS fx
+  FROM pieces WHERE currency <> 'CHF'
+)
+SELECT seg0, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx
+FROM deltas GROUP BY seg0, currency, n0, n1, t
+HAVING sum(dc) <> 0 OR sum(fx) <> 0
+
+-- mvj_b0
+SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers
+FROM segs_b0 WHERE movement IS NOT NULL
+GROUP BY CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END, p_from
+HAVING sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) <> 0
+
+-- wcj_4_b0
+WITH pieces AS (
+SELECT x0.seg0, x0.currency, x0.mrr_native AS n0, x1.mrr_native AS n1,
+       greatest(x0.p_from, x1.p_from - 4, 8096) AS t_from,
+       least(x0.p_to, x1.p_to - 4) AS t_to
+FROM segs_b0 x0
+JOIN segs_b0 x1 ON x1.ck = x0.ck AND x1.p_from > x0.p_from
+     AND x1.p_from - 4 < x0.p_to
+WHERE x0.mrr_native > 0 AND x1.mrr_native <> x0.mrr_native
+  AND greatest(x0.p_from, x1.p_from - 4, 8096) < least(x0.p_to, x1.p_to - 4)),
+deltas AS (
+  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers
+  FROM pieces WHERE currency = 'CHF'
+  UNION ALL
+  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers
+  FROM pieces WHERE currency = 'CHF'
+  UNION ALL
+  SELECT seg0, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
+  FROM pieces WHERE currency <> 'CHF'
+  UNION ALL
+  SELECT seg0, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
+  FROM pieces WHERE currency <> 'CHF'
+)
+SELECT seg0, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers
+FROM deltas GROUP BY seg0, currency, n0, n1, t
+HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+
+-- lvc_b0
+SELECT 'all' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
+
+-- fxc_b0
+SELECT 'all' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0
+
+-- mvc_b0
+SELECT 'all' AS dim, seg0 AS seg, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b0 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0
+
+-- wcc_4_b0
+SELECT 'all' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_4_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+
 -- seg_all (view)
-SELECT b.*, 'all' AS seg, 'all' AS prev_seg FROM stretches b
+SELECT ck, p_from, p_to, currency, mrr_native, prev_native, movement, amount, seg0 AS seg, prev_seg0 AS prev_seg FROM segs_b0
 
--- levels_all
-WITH pieces_lv AS (SELECT seg, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM seg_all WHERE mrr_native > 0),
-home_deltas AS (
-  SELECT seg, t_from + 0 AS p, n0 AS mrr, 1 AS customers FROM pieces_lv WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 0 AS p, -(n0) AS mrr, -(1) AS customers FROM pieces_lv WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(mrr) AS mrr, sum(customers) AS customers FROM home_deltas GROUP BY seg, p
+-- levels_b0
+WITH home_summed AS (
+  SELECT dim, seg, t + 0 AS p, mrr, customers FROM lvc_b0
+  WHERE currency = 'CHF'
 ), segs AS (
-  SELECT DISTINCT seg FROM pieces_lv
+  SELECT DISTINCT dim, seg FROM lvc_b0
 ), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_lv WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_lv WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
+  FROM lvc_b0 WHERE currency <> 'CHF'
+  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
 ), fsums AS (
-  SELECT f.seg, ps.p + 0 AS p, sum(f.cnt * (CAST(round(n0 * r.rate) AS BIGINT))) AS mrr, sum(f.cnt * (1)) AS customers
+  SELECT f.dim, f.seg, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END)) AS mrr, sum(f.cnt * (1)) AS customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 0
+  GROUP BY f.dim, f.seg, ps.p + 0
 )
-SELECT h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+SELECT h.dim, h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
+FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
--- fx_all
-WITH pieces_fx AS (
-SELECT CASE WHEN prev_native > 0 THEN prev_seg ELSE seg END AS seg, currency,
-       mrr_native AS n0, 0 AS n1, p_from AS t_from, p_from + 1 AS t_to
-FROM seg_all WHERE mrr_native > 0 AND currency <> 'CHF' AND p_from >= 8096
-UNION ALL
-SELECT seg, currency, mrr_native AS n0, 0 AS n1, greatest(p_from + 1, 8096) AS t_from,
-       p_to AS t_to
-FROM seg_all
-WHERE mrr_native > 0 AND currency <> 'CHF' AND p_to > greatest(p_from + 1, 8096)),
-home_deltas AS (
-  SELECT seg, t_from + 0 AS p, n0 - n0 AS fx FROM pieces_fx WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 0 AS p, -(n0 - n0) AS fx FROM pieces_fx WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(fx) AS fx FROM home_deltas GROUP BY seg, p
+-- fx_b0
+WITH home_summed AS (
+  SELECT dim, seg, t + 0 AS p, fx FROM fxc_b0
+  WHERE currency = 'CHF'
 ), segs AS (
-  SELECT DISTINCT seg FROM pieces_fx
+  SELECT DISTINCT dim, seg FROM fxc_b0
 ), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_fx WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_fx WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
+  FROM fxc_b0 WHERE currency <> 'CHF'
+  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
 ), fsums AS (
-  SELECT f.seg, ps.p + 0 AS p, sum(f.cnt * (CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n0 * rp.rate) AS BIGINT))) AS fx
+  SELECT f.dim, f.seg, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 0
+  GROUP BY f.dim, f.seg, ps.p + 0
 )
-SELECT h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+SELECT h.dim, h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
+FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
--- bridge_all
-WITH attributed AS (
-  SELECT CASE WHEN s.prev_native > 0 THEN s.prev_seg ELSE s.seg END AS seg,
-         m.p, m.movement, m.amount
-  FROM movements m
-  JOIN seg_all s ON s.ck = m.ck AND s.p_from = m.p
-), sums AS (
-  SELECT seg, p,
-    sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS new,
-    sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS reactivation,
-    sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS expansion,
-    sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS contraction,
-    sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS churn,
-    sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS new_customers,
-    sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS reactivated_customers,
-    sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS churned_customers
-  FROM attributed GROUP BY seg, p
-), segs AS (
-  SELECT seg FROM levels_all GROUP BY seg HAVING max(customers) > 0
-  UNION SELECT seg FROM sums
+-- bridge_b0
+WITH segs AS (
+  SELECT dim, seg FROM levels_b0 GROUP BY dim, seg HAVING max(customers) > 0
+  UNION SELECT dim, seg FROM mvc_b0 WHERE p >= 8096 AND p <= 8107
 )
-SELECT g.seg AS segment, ps.p, ps.period_end,
+SELECT g.dim, g.seg AS segment, ps.p, ps.period_end,
        CAST(coalesce(l0.mrr, 0) AS BIGINT) AS start_mrr,
        CAST(coalesce(x.new, 0) AS BIGINT) AS new,
        CAST(coalesce(x.reactivation, 0) AS BIGINT) AS reactivation,
@@ -300,72 +341,53 @@ SELECT g.seg AS segment, ps.p, ps.period_end,
        CAST(coalesce(x.new_customers, 0) AS BIGINT) AS new_customers,
        CAST(coalesce(x.reactivated_customers, 0) AS BIGINT) AS reactivated_customers,
        CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM (SELECT DISTINCT seg FROM segs) AS g
+FROM (SELECT DISTINCT dim, seg FROM segs) AS g
 CROSS JOIN periods ps
-LEFT JOIN levels_all l0 ON l0.seg = g.seg AND l0.p = ps.p - 1
-LEFT JOIN sums x ON x.seg = g.seg AND x.p = ps.p
-LEFT JOIN fx_all f ON f.seg = g.seg AND f.p = ps.p
+LEFT JOIN levels_b0 l0 ON l0.dim = g.dim AND l0.seg = g.seg AND l0.p = ps.p - 1
+LEFT JOIN mvc_b0 x ON x.dim = g.dim AND x.seg = g.seg AND x.p = ps.p
+LEFT JOIN fx_b0 f ON f.dim = g.dim AND f.seg = g.seg AND f.p = ps.p
 WHERE ps.p >= 8096
 
--- retention_all_1
-SELECT segment, p, period_end, 1 AS window_periods, start_mrr,
+-- retention_1_b0
+SELECT dim, segment, p, period_end, 1 AS window_periods, start_mrr,
        CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
        CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
        expansion, contraction, churn, customers_start,
        CAST(customers_start - churned_customers AS BIGINT) AS customers_retained
-FROM bridge_all
+FROM bridge_b0
 WHERE p - 1 >= 8096 AND customers_start > 0
 
--- wchanges_all_4
-WITH pieces_wc AS (
-SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
-       greatest(s0.p_from, s1.p_from - 4, 8096) AS t_from,
-       least(s0.p_to, s1.p_to - 4, 8104) AS t_to
-FROM seg_all s0
-JOIN seg_all s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
-     AND s1.p_from - 4 < s0.p_to
-WHERE s0.mrr_native > 0 AND s1.mrr_native <> s0.mrr_native
-  AND greatest(s0.p_from, s1.p_from - 4, 8096)
-      < least(s0.p_to, s1.p_to - 4, 8104)),
-home_deltas AS (
-  SELECT seg, t_from + 4 AS p, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers FROM pieces_wc WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 4 AS p, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers FROM pieces_wc WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(expansion) AS expansion, sum(contraction) AS contraction, sum(churn) AS churn, sum(churned_customers) AS churned_customers FROM home_deltas GROUP BY seg, p
+-- wchanges_4_b0
+WITH home_summed AS (
+  SELECT dim, seg, t + 4 AS p, expansion, contraction, churn, churned_customers FROM wcc_4_b0
+  WHERE currency = 'CHF'
 ), segs AS (
-  SELECT DISTINCT seg FROM pieces_wc
+  SELECT DISTINCT dim, seg FROM wcc_4_b0
 ), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_wc WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_wc WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
+  FROM wcc_4_b0 WHERE currency <> 'CHF'
+  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
 ), fsums AS (
-  SELECT f.seg, ps.p + 4 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) > CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n1 * r.rate) AS BIGINT) - CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) < CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n1 * r.rate) AS BIGINT) ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
+  SELECT f.dim, f.seg, ps.p + 4 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END > CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END < CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 4
+  GROUP BY f.dim, f.seg, ps.p + 4
 )
-SELECT h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+SELECT h.dim, h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
+FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
--- retention_all_4
-SELECT l0.seg AS segment, l0.p + 4 AS p, ps.period_end, 4 AS window_periods,
-       l0.mrr AS start_mrr,
+-- retention_4_b0
+SELECT l0.dim, l0.seg AS segment, l0.p + 4 AS p, ps.period_end,
+       4 AS window_periods, l0.mrr AS start_mrr,
        CAST(l0.mrr + coalesce(c.expansion, 0) - coalesce(c.contraction, 0) - coalesce(c.churn, 0)
             AS BIGINT) AS end_mrr,
        CAST(l0.mrr - coalesce(c.contraction, 0) - coalesce(c.churn, 0) AS BIGINT) AS gross_mrr,
@@ -374,120 +396,201 @@ SELECT l0.seg AS segment, l0.p + 4 AS p, ps.period_end, 4 AS window_periods,
        CAST(coalesce(c.churn, 0) AS BIGINT) AS churn,
        l0.customers AS customers_start,
        CAST(l0.customers - coalesce(c.churned_customers, 0) AS BIGINT) AS customers_retained
-FROM levels_all l0
+FROM levels_b0 l0
 JOIN periods ps ON ps.p = l0.p + 4
-LEFT JOIN wchanges_all_4 c ON c.seg = l0.seg AND c.p = l0.p + 4
+LEFT JOIN wchanges_4_b0 c ON c.dim = l0.dim AND c.seg = l0.seg AND c.p = l0.p + 4
 WHERE l0.p >= 8096 AND l0.customers > 0
 
--- seg_plan
-SELECT b.*, coalesce(pl.plan, '(none)') AS seg, coalesce(pl.prev_plan, '(none)') AS prev_seg FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from
+-- bridge_all (view)
+SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers FROM bridge_b0 WHERE dim = 'all'
 
--- levels_plan
-WITH pieces_lv AS (SELECT seg, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM seg_plan WHERE mrr_native > 0),
-home_deltas AS (
-  SELECT seg, t_from + 0 AS p, n0 AS mrr, 1 AS customers FROM pieces_lv WHERE currency = 'CHF'
+-- retention_all_1 (view)
+SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_1_b0 WHERE dim = 'all'
+
+-- retention_all_4 (view)
+SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_4_b0 WHERE dim = 'all'
+
+-- segs_b1
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(pl.plan, '(none)') AS seg0, coalesce(pl.prev_plan, '(none)') AS prev_seg0, CASE WHEN b.band = 0 THEN '< 100' WHEN b.band = 1 THEN '100–500' WHEN b.band = 2 THEN '500–2,000' WHEN b.band = 3 THEN '≥ 2,000' END AS seg1, CASE WHEN b.prev_band = 0 THEN '< 100' WHEN b.prev_band = 1 THEN '100–500' WHEN b.prev_band = 2 THEN '500–2,000' WHEN b.prev_band = 3 THEN '≥ 2,000' END AS prev_seg1, coalesce(a2.value, '(unknown)') AS seg2, coalesce(a2.value, '(unknown)') AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT k.ck, max(a.value) AS value FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a2 ON a2.ck = b.ck
+
+-- lvj_b1
+WITH pieces AS (SELECT seg0, seg1, seg2, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b1 WHERE mrr_native > 0),
+deltas AS (
+  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 AS mrr, 1 AS customers
+  FROM pieces WHERE currency = 'CHF'
   UNION ALL
-  SELECT seg, t_to + 0 AS p, -(n0) AS mrr, -(1) AS customers FROM pieces_lv WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(mrr) AS mrr, sum(customers) AS customers FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_lv
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_lv WHERE currency <> 'CHF'
+  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0) AS mrr, -(1) AS customers
+  FROM pieces WHERE currency = 'CHF'
   UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_lv WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 0 AS p, sum(f.cnt * (CAST(round(n0 * r.rate) AS BIGINT))) AS mrr, sum(f.cnt * (1)) AS customers
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 0
+  SELECT seg0, seg1, seg2, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS mrr, 0 AS customers
+  FROM pieces WHERE currency <> 'CHF'
+  UNION ALL
+  SELECT seg0, seg1, seg2, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS mrr, 0 AS customers
+  FROM pieces WHERE currency <> 'CHF'
 )
-SELECT h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+SELECT seg0, seg1, seg2, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers
+FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, n1, t
+HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
 
--- fx_plan
-WITH pieces_fx AS (
-SELECT CASE WHEN prev_native > 0 THEN prev_seg ELSE seg END AS seg, currency,
+-- fxj_b1
+WITH pieces AS (
+SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, currency,
        mrr_native AS n0, 0 AS n1, p_from AS t_from, p_from + 1 AS t_to
-FROM seg_plan WHERE mrr_native > 0 AND currency <> 'CHF' AND p_from >= 8096
+FROM segs_b1 WHERE mrr_native > 0 AND currency <> 'CHF' AND p_from >= 8096
 UNION ALL
-SELECT seg, currency, mrr_native AS n0, 0 AS n1, greatest(p_from + 1, 8096) AS t_from,
-       p_to AS t_to
-FROM seg_plan
+SELECT seg0, seg1, seg2, currency, mrr_native AS n0, 0 AS n1,
+       greatest(p_from + 1, 8096) AS t_from, p_to AS t_to
+FROM segs_b1
 WHERE mrr_native > 0 AND currency <> 'CHF' AND p_to > greatest(p_from + 1, 8096)),
-home_deltas AS (
-  SELECT seg, t_from + 0 AS p, n0 - n0 AS fx FROM pieces_fx WHERE currency = 'CHF'
+deltas AS (
+  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 - n0 AS fx
+  FROM pieces WHERE currency = 'CHF'
   UNION ALL
-  SELECT seg, t_to + 0 AS p, -(n0 - n0) AS fx FROM pieces_fx WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(fx) AS fx FROM home_deltas GROUP BY seg, p
+  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0 - n0) AS fx
+  FROM pieces WHERE currency = 'CHF'
+  UNION ALL
+  SELECT seg0, seg1, seg2, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS fx
+  FROM pieces WHERE currency <> 'CHF'
+  UNION ALL
+  SELECT seg0, seg1, seg2, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS fx
+  FROM pieces WHERE currency <> 'CHF'
+)
+SELECT seg0, seg1, seg2, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx
+FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, n1, t
+HAVING sum(dc) <> 0 OR sum(fx) <> 0
+
+-- mvj_b1
+SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers
+FROM segs_b1 WHERE movement IS NOT NULL
+GROUP BY CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END, p_from
+HAVING sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) <> 0
+
+-- wcj_4_b1
+WITH pieces AS (
+SELECT x0.seg0, x0.seg1, x0.seg2, x0.currency, x0.mrr_native AS n0, x1.mrr_native AS n1,
+       greatest(x0.p_from, x1.p_from - 4, 8096) AS t_from,
+       least(x0.p_to, x1.p_to - 4) AS t_to
+FROM segs_b1 x0
+JOIN segs_b1 x1 ON x1.ck = x0.ck AND x1.p_from > x0.p_from
+     AND x1.p_from - 4 < x0.p_to
+WHERE x0.mrr_native > 0 AND x1.mrr_native <> x0.mrr_native
+  AND greatest(x0.p_from, x1.p_from - 4, 8096) < least(x0.p_to, x1.p_to - 4)),
+deltas AS (
+  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers
+  FROM pieces WHERE currency = 'CHF'
+  UNION ALL
+  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers
+  FROM pieces WHERE currency = 'CHF'
+  UNION ALL
+  SELECT seg0, seg1, seg2, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
+  FROM pieces WHERE currency <> 'CHF'
+  UNION ALL
+  SELECT seg0, seg1, seg2, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
+  FROM pieces WHERE currency <> 'CHF'
+)
+SELECT seg0, seg1, seg2, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers
+FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, n1, t
+HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+
+-- lvc_b1
+SELECT 'plan' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
+UNION ALL
+SELECT 'size' AS dim, seg1 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
+UNION ALL
+SELECT 'country' AS dim, seg2 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
+
+-- fxc_b1
+SELECT 'plan' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0
+UNION ALL
+SELECT 'size' AS dim, seg1 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0
+UNION ALL
+SELECT 'country' AS dim, seg2 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0
+
+-- mvc_b1
+SELECT 'plan' AS dim, seg0 AS seg, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0
+UNION ALL
+SELECT 'size' AS dim, seg1 AS seg, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg1, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0
+UNION ALL
+SELECT 'country' AS dim, seg2 AS seg, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg2, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0
+
+-- wcc_4_b1
+SELECT 'plan' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_4_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+UNION ALL
+SELECT 'size' AS dim, seg1 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_4_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+UNION ALL
+SELECT 'country' AS dim, seg2 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_4_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+
+-- seg_plan (view)
+SELECT ck, p_from, p_to, currency, mrr_native, prev_native, movement, amount, seg0 AS seg, prev_seg0 AS prev_seg FROM segs_b1
+
+-- seg_size (view)
+SELECT ck, p_from, p_to, currency, mrr_native, prev_native, movement, amount, seg1 AS seg, prev_seg1 AS prev_seg FROM segs_b1
+
+-- seg_country (view)
+SELECT ck, p_from, p_to, currency, mrr_native, prev_native, movement, amount, seg2 AS seg, prev_seg2 AS prev_seg FROM segs_b1
+
+-- levels_b1
+WITH home_summed AS (
+  SELECT dim, seg, t + 0 AS p, mrr, customers FROM lvc_b1
+  WHERE currency = 'CHF'
 ), segs AS (
-  SELECT DISTINCT seg FROM pieces_fx
+  SELECT DISTINCT dim, seg FROM lvc_b1
 ), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_fx WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_fx WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
+  FROM lvc_b1 WHERE currency <> 'CHF'
+  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
 ), fsums AS (
-  SELECT f.seg, ps.p + 0 AS p, sum(f.cnt * (CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n0 * rp.rate) AS BIGINT))) AS fx
+  SELECT f.dim, f.seg, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END)) AS mrr, sum(f.cnt * (1)) AS customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 0
+  GROUP BY f.dim, f.seg, ps.p + 0
 )
-SELECT h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+SELECT h.dim, h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
+FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
--- bridge_plan
-WITH attributed AS (
-  SELECT CASE WHEN s.prev_native > 0 THEN s.prev_seg ELSE s.seg END AS seg,
-         m.p, m.movement, m.amount
-  FROM movements m
-  JOIN seg_plan s ON s.ck = m.ck AND s.p_from = m.p
-), sums AS (
-  SELECT seg, p,
-    sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS new,
-    sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS reactivation,
-    sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS expansion,
-    sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS contraction,
-    sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS churn,
-    sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS new_customers,
-    sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS reactivated_customers,
-    sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS churned_customers
-  FROM attributed GROUP BY seg, p
+-- fx_b1
+WITH home_summed AS (
+  SELECT dim, seg, t + 0 AS p, fx FROM fxc_b1
+  WHERE currency = 'CHF'
 ), segs AS (
-  SELECT seg FROM levels_plan GROUP BY seg HAVING max(customers) > 0
-  UNION SELECT seg FROM sums
+  SELECT DISTINCT dim, seg FROM fxc_b1
+), grid AS (
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
+), home AS (
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
+), fintervals AS (
+  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
+  FROM fxc_b1 WHERE currency <> 'CHF'
+  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
+), fsums AS (
+  SELECT f.dim, f.seg, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
+  FROM fintervals f
+  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
+  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
+  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
+  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
+  GROUP BY f.dim, f.seg, ps.p + 0
 )
-SELECT g.seg AS segment, ps.p, ps.period_end,
+SELECT h.dim, h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
+FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
+
+-- bridge_b1
+WITH segs AS (
+  SELECT dim, seg FROM levels_b1 GROUP BY dim, seg HAVING max(customers) > 0
+  UNION SELECT dim, seg FROM mvc_b1 WHERE p >= 8096 AND p <= 8107
+)
+SELECT g.dim, g.seg AS segment, ps.p, ps.period_end,
        CAST(coalesce(l0.mrr, 0) AS BIGINT) AS start_mrr,
        CAST(coalesce(x.new, 0) AS BIGINT) AS new,
        CAST(coalesce(x.reactivation, 0) AS BIGINT) AS reactivation,
@@ -505,72 +608,53 @@ SELECT g.seg AS segment, ps.p, ps.period_end,
        CAST(coalesce(x.new_customers, 0) AS BIGINT) AS new_customers,
        CAST(coalesce(x.reactivated_customers, 0) AS BIGINT) AS reactivated_customers,
        CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM (SELECT DISTINCT seg FROM segs) AS g
+FROM (SELECT DISTINCT dim, seg FROM segs) AS g
 CROSS JOIN periods ps
-LEFT JOIN levels_plan l0 ON l0.seg = g.seg AND l0.p = ps.p - 1
-LEFT JOIN sums x ON x.seg = g.seg AND x.p = ps.p
-LEFT JOIN fx_plan f ON f.seg = g.seg AND f.p = ps.p
+LEFT JOIN levels_b1 l0 ON l0.dim = g.dim AND l0.seg = g.seg AND l0.p = ps.p - 1
+LEFT JOIN mvc_b1 x ON x.dim = g.dim AND x.seg = g.seg AND x.p = ps.p
+LEFT JOIN fx_b1 f ON f.dim = g.dim AND f.seg = g.seg AND f.p = ps.p
 WHERE ps.p >= 8096
 
--- retention_plan_1
-SELECT segment, p, period_end, 1 AS window_periods, start_mrr,
+-- retention_1_b1
+SELECT dim, segment, p, period_end, 1 AS window_periods, start_mrr,
        CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
        CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
        expansion, contraction, churn, customers_start,
        CAST(customers_start - churned_customers AS BIGINT) AS customers_retained
-FROM bridge_plan
+FROM bridge_b1
 WHERE p - 1 >= 8096 AND customers_start > 0
 
--- wchanges_plan_4
-WITH pieces_wc AS (
-SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
-       greatest(s0.p_from, s1.p_from - 4, 8096) AS t_from,
-       least(s0.p_to, s1.p_to - 4, 8104) AS t_to
-FROM seg_plan s0
-JOIN seg_plan s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
-     AND s1.p_from - 4 < s0.p_to
-WHERE s0.mrr_native > 0 AND s1.mrr_native <> s0.mrr_native
-  AND greatest(s0.p_from, s1.p_from - 4, 8096)
-      < least(s0.p_to, s1.p_to - 4, 8104)),
-home_deltas AS (
-  SELECT seg, t_from + 4 AS p, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers FROM pieces_wc WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 4 AS p, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers FROM pieces_wc WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(expansion) AS expansion, sum(contraction) AS contraction, sum(churn) AS churn, sum(churned_customers) AS churned_customers FROM home_deltas GROUP BY seg, p
+-- wchanges_4_b1
+WITH home_summed AS (
+  SELECT dim, seg, t + 4 AS p, expansion, contraction, churn, churned_customers FROM wcc_4_b1
+  WHERE currency = 'CHF'
 ), segs AS (
-  SELECT DISTINCT seg FROM pieces_wc
+  SELECT DISTINCT dim, seg FROM wcc_4_b1
 ), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_wc WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_wc WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
+  FROM wcc_4_b1 WHERE currency <> 'CHF'
+  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
 ), fsums AS (
-  SELECT f.seg, ps.p + 4 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) > CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n1 * r.rate) AS BIGINT) - CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) < CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n1 * r.rate) AS BIGINT) ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
+  SELECT f.dim, f.seg, ps.p + 4 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END > CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END < CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 4
+  GROUP BY f.dim, f.seg, ps.p + 4
 )
-SELECT h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+SELECT h.dim, h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
+FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
--- retention_plan_4
-SELECT l0.seg AS segment, l0.p + 4 AS p, ps.period_end, 4 AS window_periods,
-       l0.mrr AS start_mrr,
+-- retention_4_b1
+SELECT l0.dim, l0.seg AS segment, l0.p + 4 AS p, ps.period_end,
+       4 AS window_periods, l0.mrr AS start_mrr,
        CAST(l0.mrr + coalesce(c.expansion, 0) - coalesce(c.contraction, 0) - coalesce(c.churn, 0)
             AS BIGINT) AS end_mrr,
        CAST(l0.mrr - coalesce(c.contraction, 0) - coalesce(c.churn, 0) AS BIGINT) AS gross_mrr,
@@ -579,417 +663,34 @@ SELECT l0.seg AS segment, l0.p + 4 AS p, ps.period_end, 4 AS window_periods,
        CAST(coalesce(c.churn, 0) AS BIGINT) AS churn,
        l0.customers AS customers_start,
        CAST(l0.customers - coalesce(c.churned_customers, 0) AS BIGINT) AS customers_retained
-FROM levels_plan l0
+FROM levels_b1 l0
 JOIN periods ps ON ps.p = l0.p + 4
-LEFT JOIN wchanges_plan_4 c ON c.seg = l0.seg AND c.p = l0.p + 4
+LEFT JOIN wchanges_4_b1 c ON c.dim = l0.dim AND c.seg = l0.seg AND c.p = l0.p + 4
 WHERE l0.p >= 8096 AND l0.customers > 0
 
--- seg_size
-SELECT b.*, CASE WHEN b.band = 0 THEN '< 100' WHEN b.band = 1 THEN '100–500' WHEN b.band = 2 THEN '500–2,000' WHEN b.band = 3 THEN '≥ 2,000' END AS seg, CASE WHEN b.prev_band = 0 THEN '< 100' WHEN b.prev_band = 1 THEN '100–500' WHEN b.prev_band = 2 THEN '500–2,000' WHEN b.prev_band = 3 THEN '≥ 2,000' END AS prev_seg FROM stretches b
+-- bridge_plan (view)
+SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers FROM bridge_b1 WHERE dim = 'plan'
 
--- levels_size
-WITH pieces_lv AS (SELECT seg, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM seg_size WHERE mrr_native > 0),
-home_deltas AS (
-  SELECT seg, t_from + 0 AS p, n0 AS mrr, 1 AS customers FROM pieces_lv WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 0 AS p, -(n0) AS mrr, -(1) AS customers FROM pieces_lv WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(mrr) AS mrr, sum(customers) AS customers FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_lv
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_lv WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_lv WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 0 AS p, sum(f.cnt * (CAST(round(n0 * r.rate) AS BIGINT))) AS mrr, sum(f.cnt * (1)) AS customers
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 0
-)
-SELECT h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+-- retention_plan_1 (view)
+SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_1_b1 WHERE dim = 'plan'
 
--- fx_size
-WITH pieces_fx AS (
-SELECT CASE WHEN prev_native > 0 THEN prev_seg ELSE seg END AS seg, currency,
-       mrr_native AS n0, 0 AS n1, p_from AS t_from, p_from + 1 AS t_to
-FROM seg_size WHERE mrr_native > 0 AND currency <> 'CHF' AND p_from >= 8096
-UNION ALL
-SELECT seg, currency, mrr_native AS n0, 0 AS n1, greatest(p_from + 1, 8096) AS t_from,
-       p_to AS t_to
-FROM seg_size
-WHERE mrr_native > 0 AND currency <> 'CHF' AND p_to > greatest(p_from + 1, 8096)),
-home_deltas AS (
-  SELECT seg, t_from + 0 AS p, n0 - n0 AS fx FROM pieces_fx WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 0 AS p, -(n0 - n0) AS fx FROM pieces_fx WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(fx) AS fx FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_fx
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_fx WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_fx WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 0 AS p, sum(f.cnt * (CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n0 * rp.rate) AS BIGINT))) AS fx
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 0
-)
-SELECT h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+-- retention_plan_4 (view)
+SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_4_b1 WHERE dim = 'plan'
 
--- bridge_size
-WITH attributed AS (
-  SELECT CASE WHEN s.prev_native > 0 THEN s.prev_seg ELSE s.seg END AS seg,
-         m.p, m.movement, m.amount
-  FROM movements m
-  JOIN seg_size s ON s.ck = m.ck AND s.p_from = m.p
-), sums AS (
-  SELECT seg, p,
-    sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS new,
-    sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS reactivation,
-    sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS expansion,
-    sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS contraction,
-    sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS churn,
-    sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS new_customers,
-    sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS reactivated_customers,
-    sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS churned_customers
-  FROM attributed GROUP BY seg, p
-), segs AS (
-  SELECT seg FROM levels_size GROUP BY seg HAVING max(customers) > 0
-  UNION SELECT seg FROM sums
-)
-SELECT g.seg AS segment, ps.p, ps.period_end,
-       CAST(coalesce(l0.mrr, 0) AS BIGINT) AS start_mrr,
-       CAST(coalesce(x.new, 0) AS BIGINT) AS new,
-       CAST(coalesce(x.reactivation, 0) AS BIGINT) AS reactivation,
-       CAST(coalesce(x.expansion, 0) AS BIGINT) AS expansion,
-       CAST(coalesce(x.contraction, 0) AS BIGINT) AS contraction,
-       CAST(coalesce(x.churn, 0) AS BIGINT) AS churn,
-       CAST(coalesce(f.fx, 0) AS BIGINT) AS fx,
-       CAST(coalesce(l0.mrr, 0) + coalesce(x.new, 0) + coalesce(x.reactivation, 0)
-            + coalesce(x.expansion, 0) - coalesce(x.contraction, 0) - coalesce(x.churn, 0)
-            + coalesce(f.fx, 0) AS BIGINT) AS end_mrr,
-       CAST(coalesce(l0.customers, 0) AS BIGINT) AS customers_start,
-       CAST(coalesce(l0.customers, 0) + coalesce(x.new_customers, 0)
-            + coalesce(x.reactivated_customers, 0) - coalesce(x.churned_customers, 0)
-            AS BIGINT) AS customers_end,
-       CAST(coalesce(x.new_customers, 0) AS BIGINT) AS new_customers,
-       CAST(coalesce(x.reactivated_customers, 0) AS BIGINT) AS reactivated_customers,
-       CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM (SELECT DISTINCT seg FROM segs) AS g
-CROSS JOIN periods ps
-LEFT JOIN levels_size l0 ON l0.seg = g.seg AND l0.p = ps.p - 1
-LEFT JOIN sums x ON x.seg = g.seg AND x.p = ps.p
-LEFT JOIN fx_size f ON f.seg = g.seg AND f.p = ps.p
-WHERE ps.p >= 8096
+-- bridge_size (view)
+SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers FROM bridge_b1 WHERE dim = 'size'
 
--- retention_size_1
-SELECT segment, p, period_end, 1 AS window_periods, start_mrr,
-       CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
-       CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
-       expansion, contraction, churn, customers_start,
-       CAST(customers_start - churned_customers AS BIGINT) AS customers_retained
-FROM bridge_size
-WHERE p - 1 >= 8096 AND customers_start > 0
+-- retention_size_1 (view)
+SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_1_b1 WHERE dim = 'size'
 
--- wchanges_size_4
-WITH pieces_wc AS (
-SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
-       greatest(s0.p_from, s1.p_from - 4, 8096) AS t_from,
-       least(s0.p_to, s1.p_to - 4, 8104) AS t_to
-FROM seg_size s0
-JOIN seg_size s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
-     AND s1.p_from - 4 < s0.p_to
-WHERE s0.mrr_native > 0 AND s1.mrr_native <> s0.mrr_native
-  AND greatest(s0.p_from, s1.p_from - 4, 8096)
-      < least(s0.p_to, s1.p_to - 4, 8104)),
-home_deltas AS (
-  SELECT seg, t_from + 4 AS p, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers FROM pieces_wc WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 4 AS p, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers FROM pieces_wc WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(expansion) AS expansion, sum(contraction) AS contraction, sum(churn) AS churn, sum(churned_customers) AS churned_customers FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_wc
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_wc WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_wc WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 4 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) > CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n1 * r.rate) AS BIGINT) - CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) < CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n1 * r.rate) AS BIGINT) ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 4
-)
-SELECT h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
+-- retention_size_4 (view)
+SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_4_b1 WHERE dim = 'size'
 
--- retention_size_4
-SELECT l0.seg AS segment, l0.p + 4 AS p, ps.period_end, 4 AS window_periods,
-       l0.mrr AS start_mrr,
-       CAST(l0.mrr + coalesce(c.expansion, 0) - coalesce(c.contraction, 0) - coalesce(c.churn, 0)
-            AS BIGINT) AS end_mrr,
-       CAST(l0.mrr - coalesce(c.contraction, 0) - coalesce(c.churn, 0) AS BIGINT) AS gross_mrr,
-       CAST(coalesce(c.expansion, 0) AS BIGINT) AS expansion,
-       CAST(coalesce(c.contraction, 0) AS BIGINT) AS contraction,
-       CAST(coalesce(c.churn, 0) AS BIGINT) AS churn,
-       l0.customers AS customers_start,
-       CAST(l0.customers - coalesce(c.churned_customers, 0) AS BIGINT) AS customers_retained
-FROM levels_size l0
-JOIN periods ps ON ps.p = l0.p + 4
-LEFT JOIN wchanges_size_4 c ON c.seg = l0.seg AND c.p = l0.p + 4
-WHERE l0.p >= 8096 AND l0.customers > 0
+-- bridge_country (view)
+SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers FROM bridge_b1 WHERE dim = 'country'
 
--- seg_country
-SELECT b.*, coalesce(a.value, '(unknown)') AS seg, coalesce(a.value, '(unknown)') AS prev_seg FROM stretches b LEFT JOIN (SELECT k.ck, max(a.value) AS value FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a ON a.ck = b.ck
+-- retention_country_1 (view)
+SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_1_b1 WHERE dim = 'country'
 
--- levels_country
-WITH pieces_lv AS (SELECT seg, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM seg_country WHERE mrr_native > 0),
-home_deltas AS (
-  SELECT seg, t_from + 0 AS p, n0 AS mrr, 1 AS customers FROM pieces_lv WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 0 AS p, -(n0) AS mrr, -(1) AS customers FROM pieces_lv WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(mrr) AS mrr, sum(customers) AS customers FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_lv
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_lv WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_lv WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 0 AS p, sum(f.cnt * (CAST(round(n0 * r.rate) AS BIGINT))) AS mrr, sum(f.cnt * (1)) AS customers
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 0
-)
-SELECT h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
-
--- fx_country
-WITH pieces_fx AS (
-SELECT CASE WHEN prev_native > 0 THEN prev_seg ELSE seg END AS seg, currency,
-       mrr_native AS n0, 0 AS n1, p_from AS t_from, p_from + 1 AS t_to
-FROM seg_country WHERE mrr_native > 0 AND currency <> 'CHF' AND p_from >= 8096
-UNION ALL
-SELECT seg, currency, mrr_native AS n0, 0 AS n1, greatest(p_from + 1, 8096) AS t_from,
-       p_to AS t_to
-FROM seg_country
-WHERE mrr_native > 0 AND currency <> 'CHF' AND p_to > greatest(p_from + 1, 8096)),
-home_deltas AS (
-  SELECT seg, t_from + 0 AS p, n0 - n0 AS fx FROM pieces_fx WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 0 AS p, -(n0 - n0) AS fx FROM pieces_fx WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(fx) AS fx FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_fx
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_fx WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_fx WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 0 AS p, sum(f.cnt * (CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n0 * rp.rate) AS BIGINT))) AS fx
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 0
-)
-SELECT h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
-
--- bridge_country
-WITH attributed AS (
-  SELECT CASE WHEN s.prev_native > 0 THEN s.prev_seg ELSE s.seg END AS seg,
-         m.p, m.movement, m.amount
-  FROM movements m
-  JOIN seg_country s ON s.ck = m.ck AND s.p_from = m.p
-), sums AS (
-  SELECT seg, p,
-    sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS new,
-    sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS reactivation,
-    sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS expansion,
-    sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS contraction,
-    sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS churn,
-    sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS new_customers,
-    sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS reactivated_customers,
-    sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS churned_customers
-  FROM attributed GROUP BY seg, p
-), segs AS (
-  SELECT seg FROM levels_country GROUP BY seg HAVING max(customers) > 0
-  UNION SELECT seg FROM sums
-)
-SELECT g.seg AS segment, ps.p, ps.period_end,
-       CAST(coalesce(l0.mrr, 0) AS BIGINT) AS start_mrr,
-       CAST(coalesce(x.new, 0) AS BIGINT) AS new,
-       CAST(coalesce(x.reactivation, 0) AS BIGINT) AS reactivation,
-       CAST(coalesce(x.expansion, 0) AS BIGINT) AS expansion,
-       CAST(coalesce(x.contraction, 0) AS BIGINT) AS contraction,
-       CAST(coalesce(x.churn, 0) AS BIGINT) AS churn,
-       CAST(coalesce(f.fx, 0) AS BIGINT) AS fx,
-       CAST(coalesce(l0.mrr, 0) + coalesce(x.new, 0) + coalesce(x.reactivation, 0)
-            + coalesce(x.expansion, 0) - coalesce(x.contraction, 0) - coalesce(x.churn, 0)
-            + coalesce(f.fx, 0) AS BIGINT) AS end_mrr,
-       CAST(coalesce(l0.customers, 0) AS BIGINT) AS customers_start,
-       CAST(coalesce(l0.customers, 0) + coalesce(x.new_customers, 0)
-            + coalesce(x.reactivated_customers, 0) - coalesce(x.churned_customers, 0)
-            AS BIGINT) AS customers_end,
-       CAST(coalesce(x.new_customers, 0) AS BIGINT) AS new_customers,
-       CAST(coalesce(x.reactivated_customers, 0) AS BIGINT) AS reactivated_customers,
-       CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM (SELECT DISTINCT seg FROM segs) AS g
-CROSS JOIN periods ps
-LEFT JOIN levels_country l0 ON l0.seg = g.seg AND l0.p = ps.p - 1
-LEFT JOIN sums x ON x.seg = g.seg AND x.p = ps.p
-LEFT JOIN fx_country f ON f.seg = g.seg AND f.p = ps.p
-WHERE ps.p >= 8096
-
--- retention_country_1
-SELECT segment, p, period_end, 1 AS window_periods, start_mrr,
-       CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
-       CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
-       expansion, contraction, churn, customers_start,
-       CAST(customers_start - churned_customers AS BIGINT) AS customers_retained
-FROM bridge_country
-WHERE p - 1 >= 8096 AND customers_start > 0
-
--- wchanges_country_4
-WITH pieces_wc AS (
-SELECT s0.seg, s0.currency, s0.mrr_native AS n0, s1.mrr_native AS n1,
-       greatest(s0.p_from, s1.p_from - 4, 8096) AS t_from,
-       least(s0.p_to, s1.p_to - 4, 8104) AS t_to
-FROM seg_country s0
-JOIN seg_country s1 ON s1.ck = s0.ck AND s1.p_from > s0.p_from
-     AND s1.p_from - 4 < s0.p_to
-WHERE s0.mrr_native > 0 AND s1.mrr_native <> s0.mrr_native
-  AND greatest(s0.p_from, s1.p_from - 4, 8096)
-      < least(s0.p_to, s1.p_to - 4, 8104)),
-home_deltas AS (
-  SELECT seg, t_from + 4 AS p, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers FROM pieces_wc WHERE currency = 'CHF'
-  UNION ALL
-  SELECT seg, t_to + 4 AS p, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers FROM pieces_wc WHERE currency = 'CHF'
-), home_summed AS (
-  SELECT seg, p, sum(expansion) AS expansion, sum(contraction) AS contraction, sum(churn) AS churn, sum(churned_customers) AS churned_customers FROM home_deltas GROUP BY seg, p
-), segs AS (
-  SELECT DISTINCT seg FROM pieces_wc
-), grid AS (
-  SELECT segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.seg = g.seg AND d.p = g.p
-), fdeltas AS (
-  SELECT seg, currency, n0, n1, t_from AS t, 1 AS dc FROM pieces_wc WHERE currency <> 'CHF'
-  UNION ALL
-  SELECT seg, currency, n0, n1, t_to AS t, -1 AS dc FROM pieces_wc WHERE currency <> 'CHF'
-), fcounts AS (
-  SELECT seg, currency, n0, n1, t, sum(dc) AS dc FROM fdeltas GROUP BY seg, currency, n0, n1, t
-), fintervals AS (
-  SELECT seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
-         sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fcounts
-  WINDOW w AS (PARTITION BY seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.seg, ps.p + 4 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) > CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n1 * r.rate) AS BIGINT) - CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CAST(round(n1 * r.rate) AS BIGINT) < CAST(round(n0 * r.rate) AS BIGINT) THEN CAST(round(n0 * r.rate) AS BIGINT) - CAST(round(n1 * r.rate) AS BIGINT) ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CAST(round(n0 * r.rate) AS BIGINT) ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
-  FROM fintervals f
-  JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
-  WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.seg, ps.p + 4
-)
-SELECT h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
-FROM home h LEFT JOIN fsums x ON x.seg = h.seg AND x.p = h.p
-
--- retention_country_4
-SELECT l0.seg AS segment, l0.p + 4 AS p, ps.period_end, 4 AS window_periods,
-       l0.mrr AS start_mrr,
-       CAST(l0.mrr + coalesce(c.expansion, 0) - coalesce(c.contraction, 0) - coalesce(c.churn, 0)
-            AS BIGINT) AS end_mrr,
-       CAST(l0.mrr - coalesce(c.contraction, 0) - coalesce(c.churn, 0) AS BIGINT) AS gross_mrr,
-       CAST(coalesce(c.expansion, 0) AS BIGINT) AS expansion,
-       CAST(coalesce(c.contraction, 0) AS BIGINT) AS contraction,
-       CAST(coalesce(c.churn, 0) AS BIGINT) AS churn,
-       l0.customers AS customers_start,
-       CAST(l0.customers - coalesce(c.churned_customers, 0) AS BIGINT) AS customers_retained
-FROM levels_country l0
-JOIN periods ps ON ps.p = l0.p + 4
-LEFT JOIN wchanges_country_4 c ON c.seg = l0.seg AND c.p = l0.p + 4
-WHERE l0.p >= 8096 AND l0.customers > 0
+-- retention_country_4 (view)
+SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_4_b1 WHERE dim = 'country'

@@ -1,0 +1,304 @@
+"""Per-customer stages: each row depends on one customer's own lines only, so an update can
+recompute the customers it touches (``Scope``) and splice them in. Pure: SQL text out."""
+
+from __future__ import annotations
+
+from nrr.core.frame import (
+    OPEN,
+    WHOLE,
+    Frame,
+    Scope,
+    Stage,
+    convert,
+    counted_kinds,
+    date_sql,
+    end_expr,
+    mrr_expr,
+    to_reporting,
+)
+from nrr.core.periods import index_sql, reading_day
+
+
+def rates_stage(frame: Frame) -> Stage:
+    """Rates per currency and period, the reporting currency at exactly 1.
+
+    A period without a given rate takes the latest earlier one, or else the earliest later one
+    (so a rates table that starts with the first period still values the period before it).
+    """
+    values = ", ".join(f"({p})" for p in frame.periods())
+    cur = frame.settings.reporting_currency
+    return Stage(
+        "rates",
+        f"""
+WITH given AS (
+  SELECT upper(currency) AS currency, CAST(p AS INTEGER) AS p, CAST(rate AS DECIMAL(18,10)) AS rate
+  FROM fx_rates WHERE upper(currency) <> '{cur}'
+), grid AS (
+  SELECT c.currency, ps.p
+  FROM (SELECT DISTINCT currency FROM given) AS c CROSS JOIN (VALUES {values}) AS ps(p)
+), nearest AS (
+  SELECT g.currency, g.p,
+         coalesce(max(CASE WHEN r.p <= g.p THEN r.p END), min(r.p)) AS source_p
+  FROM grid g JOIN given r ON r.currency = g.currency
+  GROUP BY g.currency, g.p
+)
+SELECT n.currency, n.p, r.rate, CAST(r.rate AS DOUBLE) AS rate_f
+FROM nearest n JOIN given r ON r.currency = n.currency AND r.p = n.source_p
+UNION ALL
+SELECT '{cur}' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate, CAST(1 AS DOUBLE) AS rate_f
+FROM (VALUES {values}) AS ps(p)
+""",
+    )
+
+
+def periods_stage(frame: Frame) -> Stage:
+    grain = frame.settings.period
+    days = ((p, reading_day(p, grain, frame.as_of)) for p in frame.periods())
+    rows = ", ".join(f"({p}, {date_sql(day)})" for p, day in days)
+    return Stage("periods", f"SELECT p, period_end FROM (VALUES {rows}) AS t(p, period_end)")
+
+
+def keys_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
+    """A compact integer key per customer (joins and sorts on it are much cheaper than on text),
+    and the currency the customer is billed in (one per customer; see docs/settings.md).
+
+    An update keeps the keys customers already have and numbers new ones after the last."""
+    currency = (
+        f"'{frame.settings.reporting_currency}'"
+        if frame.settings.fx_date == "service_start"
+        else "min(upper(currency))"
+    )
+    grouped = (
+        f"SELECT customer_id, {currency} AS currency, "
+        "min(upper(currency)) <> max(upper(currency)) AS mixed_currencies "
+        f"FROM {scope.revenue_lines} GROUP BY customer_id"
+    )
+    if not scope.partial:
+        return Stage(
+            "customer_keys",
+            f"SELECT *, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck "
+            f"FROM ({grouped}) AS g",
+        )
+    return Stage(
+        scope("customer_keys"),
+        f"""
+SELECT g.*, CAST(coalesce(k.ck, m.top + row_number() OVER (ORDER BY g.customer_id)) AS BIGINT) AS ck
+FROM ({grouped}) AS g
+LEFT JOIN customer_keys k ON k.customer_id = g.customer_id
+CROSS JOIN (SELECT coalesce(max(ck), 0) AS top FROM customer_keys) AS m
+""",
+    )
+
+
+def lines_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
+    """Counted lines as period ranges ``[p_from, p_to)``; open or future ends run to ``OPEN``."""
+    s = frame.settings
+    as_of = date_sql(frame.as_of)
+    p_from = index_sql("start_date", s.period)
+    p_to = index_sql("end_eff", s.period)
+    mrr = "mrr"
+    currency = "l.currency"
+    join = ""
+    if s.fx_date == "service_start":
+        # Each line is converted once, at the rate of the period its service starts in.
+        mrr = convert("l.mrr", "r")
+        currency = f"'{s.reporting_currency}'"
+        join = "JOIN rates r ON r.currency = l.currency AND r.p = l.p_from"
+    return Stage(
+        scope("lines"),
+        f"""
+WITH base AS (
+  SELECT line_id, customer_id, upper(currency) AS currency, plan, kind, churn_reason,
+         start_date, {mrr_expr(s)} AS mrr,
+         CASE WHEN ({end_expr(s)}) > {as_of} THEN NULL ELSE ({end_expr(s)}) END AS end_eff
+  FROM {scope.revenue_lines}
+  WHERE start_date <= {as_of} AND {counted_kinds(s)}
+), ranged AS (
+  SELECT line_id, customer_id, currency, plan, kind, churn_reason, mrr,
+         {p_from} AS p_from, coalesce({p_to}, {OPEN}) AS p_to
+  FROM base
+)
+SELECT l.line_id, k.ck, {currency} AS currency, l.plan, l.kind, l.churn_reason,
+       {mrr} AS mrr, l.p_from, l.p_to
+FROM ranged l JOIN {scope("customer_keys")} k ON k.customer_id = l.customer_id {join}
+WHERE l.p_to > l.p_from
+""",
+    )
+
+
+def pieces_stage(scope: Scope = WHOLE) -> Stage:
+    """Constant-MRR pieces between consecutive line boundaries, each with the value before it.
+
+    One window over the line deltas: the running sum up to a boundary is the piece's value, the
+    running sum up to the period before it is the previous piece's. Several deltas on a boundary
+    are peers in the RANGE frame, so all of them carry the full sum; all but the last of them
+    make empty pieces ``[p, p)`` that are dropped.
+    """
+    lines = scope("lines")
+    return Stage(
+        scope("pieces"),
+        f"""
+WITH deltas AS (
+  SELECT ck, p_from AS p, mrr AS dv FROM {lines}
+  UNION ALL SELECT ck, p_to AS p, -mrr AS dv FROM {lines} WHERE p_to < {OPEN}
+), running AS (
+  SELECT ck, p AS p_from, lead(p, 1, {OPEN}) OVER w AS p_to,
+         sum(dv) OVER (w RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total,
+         sum(dv) OVER (w RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+  FROM deltas
+  WINDOW w AS (PARTITION BY ck ORDER BY p)
+)
+SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
+       CAST(greatest(coalesce(before, 0), 0) AS BIGINT) AS prev_native
+FROM running WHERE p_to > p_from
+""",
+    )
+
+
+def plans_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
+    """The plan of the customer's largest recurring line in each stretch, and in the one before.
+
+    Only the plan segment and customer lists need it, so it is computed on demand: the range join
+    of lines against stretches is one of the dearer steps. Equal lines go to the plan first in
+    alphabetical order (the rank only orders, so it may be taken over any subset of plans).
+    """
+    lines, stretches = scope("lines"), scope("stretches")
+    return Stage(
+        scope("plans"),
+        f"""
+WITH plan_rank AS (
+  SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
+  FROM (SELECT DISTINCT plan FROM {lines} WHERE plan IS NOT NULL AND kind <> 'discount') AS d
+), ranked AS (
+  SELECT l.ck, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
+  FROM {lines} l JOIN plan_rank r ON r.plan = l.plan
+  WHERE l.kind <> 'discount'
+), planned AS (
+  SELECT s.ck, s.p_from, s.p_to,
+         arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
+  FROM {stretches} s
+  JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
+  GROUP BY s.ck, s.p_from, s.p_to
+)
+SELECT s.ck, s.p_from, p.plan, q.plan AS prev_plan
+FROM {stretches} s
+LEFT JOIN planned p ON p.ck = s.ck AND p.p_from = s.p_from
+LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
+""",
+    )
+
+
+def stretches_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
+    """Each piece with what came before it, its size band and the movement where it starts.
+
+    Adjacent pieces with equal MRR are not merged: a boundary where nothing changes yields no
+    movement, so merging would only save rows, at the price of another sort.
+
+    The movement is at constant currency (both sides at the rates of p - 1); the exchange-rate
+    effect is summed per segment by the fx contributions, and listed per customer on demand
+    (``fx_movements_stage``). The size band, and the cohort value ``v_cohort``, convert at the
+    rate of the customer's first paying period: exchange rates alone never move a customer from
+    one band to another, and a later as-of day never rewrites a band already reported.
+    """
+    bands = frame.settings.size_bands
+    band = " ".join(f"WHEN {{v}} < {b} THEN {i}" for i, b in enumerate(bands))
+    band_case = f"CASE {band} ELSE {len(bands)} END"
+    return Stage(
+        scope("stretches"),
+        f"""
+WITH firsts AS (
+  SELECT ck, p_from, p_to, mrr_native, prev_native,
+         min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
+  FROM {scope("pieces")}
+), valued AS (
+  SELECT f.ck, f.p_from, f.p_to, c.currency, f.mrr_native, f.prev_native, f.first_paid,
+         CASE WHEN f.first_paid < f.p_from THEN 1 ELSE 0 END AS ever_before,
+         {to_reporting("f.mrr_native", "rb", "c.currency", frame)} AS v_cohort,
+         {to_reporting("f.prev_native", "rb", "c.currency", frame)} AS v_cohort_prev,
+         {to_reporting("f.prev_native", "rm", "c.currency", frame)} AS a,
+         {to_reporting("f.mrr_native", "rm", "c.currency", frame)} AS c
+  FROM firsts f
+  JOIN {scope("customer_keys")} c ON c.ck = f.ck
+  JOIN rates rb ON rb.currency = c.currency AND rb.p = coalesce(f.first_paid, f.p_from)
+  JOIN rates rm ON rm.currency = c.currency AND rm.p = f.p_from - 1
+)
+SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid, ever_before,
+       {band_case.format(v="v_cohort")} AS band,
+       {band_case.format(v="v_cohort_prev")} AS prev_band, v_cohort,
+       CASE WHEN mrr_native = prev_native THEN NULL
+            WHEN prev_native = 0 AND ever_before = 1 THEN 'reactivation'
+            WHEN prev_native = 0 THEN 'new'
+            WHEN mrr_native = 0 THEN 'churn'
+            WHEN c > a THEN 'expansion'
+            WHEN c < a THEN 'contraction' END AS movement,
+       CAST(abs(c - a) AS BIGINT) AS amount, a AS mrr_before, c AS mrr_after
+FROM valued
+""",
+    )
+
+
+def movements_stage() -> Stage:
+    """Each customer's movement where a stretch starts, with the churn reason for churn."""
+    return Stage(
+        "movements",
+        """
+SELECT s.ck, s.p_from AS p, s.movement, s.amount, s.mrr_before, s.mrr_after,
+       CASE WHEN s.movement = 'churn' THEN coalesce(r.churn_reason, 'voluntary') END
+         AS churn_reason
+FROM stretches s
+LEFT JOIN (
+  SELECT ck, p_to AS p, min(churn_reason) AS churn_reason
+  FROM lines WHERE churn_reason IS NOT NULL GROUP BY ck, p_to
+) AS r ON r.ck = s.ck AND r.p = s.p_from
+WHERE s.movement IS NOT NULL
+""",
+        view=True,
+    )
+
+
+def fx_movements_stage(frame: Frame) -> Stage:
+    """Per customer and period, the exchange-rate effect: listed on demand (drill-downs, exports),
+    never scanned by the aggregates, which sum it from value histograms instead."""
+    cur = frame.settings.reporting_currency
+    return Stage(
+        "fx_movements",
+        f"""
+SELECT ck, p, 'fx' AS movement, CAST(c - a AS BIGINT) AS amount, a AS mrr_before,
+       c AS mrr_after, CAST(NULL AS VARCHAR) AS churn_reason
+FROM (
+  SELECT s.ck, ps.p, {convert("s.mrr_native", "r0")} AS a,
+         {convert("s.mrr_native", "r1")} AS c
+  FROM stretches s
+  JOIN periods ps ON ps.p >= s.p_from AND ps.p < s.p_to AND ps.p >= {frame.first_p}
+  JOIN rates r0 ON r0.currency = s.currency AND r0.p = ps.p - 1
+  JOIN rates r1 ON r1.currency = s.currency AND r1.p = ps.p
+  WHERE s.currency <> '{cur}' AND s.mrr_native > 0
+) AS x
+WHERE c <> a
+""",
+        view=True,
+    )
+
+
+# What the contributions and drill-downs read of a stretch, besides its segments.
+
+
+def named_stretches_stage() -> Stage:
+    """Stretches with the customer's own id and plan, for lists and drill-downs."""
+    return Stage(
+        "named_stretches",
+        "SELECT k.customer_id, s.*, p.plan FROM stretches s "
+        "JOIN customer_keys k ON k.ck = s.ck "
+        "LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from",
+        view=True,
+    )
+
+
+def named_movements_stage() -> Stage:
+    """Movements (fx per customer included) with the customer's own id."""
+    return Stage(
+        "named_movements",
+        "SELECT k.customer_id, m.* FROM (SELECT * FROM movements UNION ALL "
+        "SELECT * FROM fx_movements) AS m JOIN customer_keys k ON k.ck = m.ck",
+        view=True,
+    )
