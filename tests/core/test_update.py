@@ -24,8 +24,11 @@ from nrr.schema import Settings
 A, B = date(2025, 11, 30), date(2025, 12, 31)
 DIMENSIONS = ("plan", "size", "country")
 MONTHS = range(index_of(date(2023, 1, 1), "month"), index_of(B, "month") + 1)
-RATES = [(c, p, r) for p in MONTHS
-         for c, r in (("CHF", f"1.0{p % 7}"), ("USD", f"0.9{p % 5}"), ("JPY", "0.0061"))]  # fmt: skip
+RATES = [
+    (c, p, r)
+    for p in MONTHS
+    for c, r in (("CHF", f"1.0{p % 7}"), ("USD", f"0.9{p % 5}"), ("JPY", "0.0061"))
+]
 
 
 def _company(seed: int) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
