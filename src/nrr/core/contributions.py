@@ -87,20 +87,17 @@ def segs_stage(frame: Frame, batch: Batch, scope: Scope = WHOLE) -> Stage:
     before it (``prev_seg<i>``)."""
     columns = [f"b.{c}" for c in SEG_COLUMNS]
     joins: list[str] = []
-    planned = "plan" in batch.dimensions
     for i, dimension in enumerate(batch.dimensions):
         seg, prev_seg, join = segment_columns(
-            dimension, frame.settings, None if planned else scope("plans"),
-            scope("customer_keys"), alias=f"a{i}",
-        )  # fmt: skip
+            dimension, frame.settings, scope("plans"), scope("customer_keys"), alias=f"a{i}"
+        )
         columns += [f"{seg} AS seg{i}", f"{prev_seg} AS prev_seg{i}"]
         if join:
             joins.append(join)
     return Stage(
         batch.table("segs", scope),
-        f"SELECT {', '.join(columns)} FROM {scope('plans' if planned else 'stretches')} b "
-        + " ".join(joins),
-        view=batch.dimensions == ("all",),
+        f"SELECT {', '.join(columns)} FROM {scope('stretches')} b {' '.join(joins)}",
+        view=not joins and batch.dimensions == ("all",),
     )
 
 

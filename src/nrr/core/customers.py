@@ -156,8 +156,7 @@ FROM running WHERE p_to > p_from
 
 
 def plans_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
-    """Stretches with the plan of the customer's largest recurring line in each, and in the one
-    before (a segment table with the plan dimension reads it instead of joining it again).
+    """The plan of the customer's largest recurring line in each stretch, and in the one before.
 
     Only the plan segment and customer lists need it, so it is computed on demand: the range join
     of lines against stretches is one of the dearer steps. Equal lines go to the plan first in
@@ -181,7 +180,7 @@ WITH plan_rank AS (
   JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
   GROUP BY s.ck, s.p_from, s.p_to
 )
-SELECT s.*, p.plan, q.plan AS prev_plan
+SELECT s.ck, s.p_from, p.plan, q.plan AS prev_plan
 FROM {stretches} s
 LEFT JOIN planned p ON p.ck = s.ck AND p.p_from = s.p_from
 LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
@@ -281,11 +280,16 @@ WHERE c <> a
     )
 
 
+# What the contributions and drill-downs read of a stretch, besides its segments.
+
+
 def named_stretches_stage() -> Stage:
     """Stretches with the customer's own id and plan, for lists and drill-downs."""
     return Stage(
         "named_stretches",
-        "SELECT k.customer_id, p.* FROM plans p JOIN customer_keys k ON k.ck = p.ck",
+        "SELECT k.customer_id, s.*, p.plan FROM stretches s "
+        "JOIN customer_keys k ON k.ck = s.ck "
+        "LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from",
         view=True,
     )
 

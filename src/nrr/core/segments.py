@@ -35,7 +35,7 @@ def _band_case(column: str, settings: Settings) -> str:
 def segment_columns(
     dimension: str,
     settings: Settings,
-    plans: str | None = "plans",
+    plans: str = "plans",
     keys: str = "customer_keys",
     alias: str = "a",
 ) -> tuple[str, str, str]:
@@ -43,14 +43,11 @@ def segment_columns(
 
     ``all`` is the company as a single segment; ``plan`` the plan of the customer's largest line;
     ``size`` the size band; anything else a customer attribute key. ``plans`` and ``keys`` name
-    the tables the joins read (the whole base, or the customers an update touches; ``plans=None``
-    when ``b`` is the plans table, which carries the plan columns itself); ``alias``
+    the tables the joins read (the whole base, or the customers an update touches); ``alias``
     names an attribute's join, so several can be joined at once.
     """
     if dimension == "all":
         return "'all'", "'all'", ""
-    if dimension == "plan" and plans is None:  # ``b`` is the plans table itself
-        return "coalesce(b.plan, '(none)')", "coalesce(b.prev_plan, '(none)')", ""
     if dimension == "plan":
         join = f"LEFT JOIN {plans} pl ON pl.ck = b.ck AND pl.p_from = b.p_from"
         return "coalesce(pl.plan, '(none)')", "coalesce(pl.prev_plan, '(none)')", join

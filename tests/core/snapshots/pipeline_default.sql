@@ -157,13 +157,13 @@ WITH plan_rank AS (
   JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
   GROUP BY s.ck, s.p_from, s.p_to
 )
-SELECT s.*, p.plan, q.plan AS prev_plan
+SELECT s.ck, s.p_from, p.plan, q.plan AS prev_plan
 FROM stretches s
 LEFT JOIN planned p ON p.ck = s.ck AND p.p_from = s.p_from
 LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
 
 -- named_stretches (view)
-SELECT k.customer_id, p.* FROM plans p JOIN customer_keys k ON k.ck = p.ck
+SELECT k.customer_id, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from
 
 -- segs_b0 (view)
 SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, 'all' AS seg0, 'all' AS prev_seg0 FROM stretches b
@@ -411,7 +411,7 @@ SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, ex
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_12_b0 WHERE dim = 'all'
 
 -- segs_b1
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(b.plan, '(none)') AS seg0, coalesce(b.prev_plan, '(none)') AS prev_seg0, CASE WHEN b.band = 0 THEN '< 100' WHEN b.band = 1 THEN '100–500' WHEN b.band = 2 THEN '500–2,000' WHEN b.band = 3 THEN '≥ 2,000' END AS seg1, CASE WHEN b.prev_band = 0 THEN '< 100' WHEN b.prev_band = 1 THEN '100–500' WHEN b.prev_band = 2 THEN '500–2,000' WHEN b.prev_band = 3 THEN '≥ 2,000' END AS prev_seg1, coalesce(a2.value, '(unknown)') AS seg2, coalesce(a2.value, '(unknown)') AS prev_seg2 FROM plans b LEFT JOIN (SELECT k.ck, max(a.value) AS value FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a2 ON a2.ck = b.ck
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(pl.plan, '(none)') AS seg0, coalesce(pl.prev_plan, '(none)') AS prev_seg0, CASE WHEN b.band = 0 THEN '< 100' WHEN b.band = 1 THEN '100–500' WHEN b.band = 2 THEN '500–2,000' WHEN b.band = 3 THEN '≥ 2,000' END AS seg1, CASE WHEN b.prev_band = 0 THEN '< 100' WHEN b.prev_band = 1 THEN '100–500' WHEN b.prev_band = 2 THEN '500–2,000' WHEN b.prev_band = 3 THEN '≥ 2,000' END AS prev_seg1, coalesce(a2.value, '(unknown)') AS seg2, coalesce(a2.value, '(unknown)') AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT k.ck, max(a.value) AS value FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a2 ON a2.ck = b.ck
 
 -- lvj_b1
 WITH pieces AS (SELECT seg0, seg1, seg2, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b1 WHERE mrr_native > 0),
