@@ -159,3 +159,14 @@ def test_unchanged_data_and_day_change_nothing() -> None:
     before = _tables(res)
     assert res.update(B, set()) is True
     assert _tables(res) == before
+
+
+def test_a_second_computation_on_one_connection_replaces_the_first() -> None:
+    """Stage tables are temporary and named the same each time: a later computation on the same
+    connection (as a fallback to a full recompute does) must replace them whatever their kind."""
+    rows, attrs = _company(3)
+    lines, attributes = _frames(rows, attrs)
+    res = compute_frames(lines, as_of=B, attributes=attributes, rates=rates_table(RATES))
+    res.prepare(("all", *DIMENSIONS))  # one batch: its segment rows are a table
+    again = Results(res.executor, res.settings, B, res.rates_for)
+    assert again.bridge().to_pylist() == res.bridge().to_pylist()  # the company alone: a view

@@ -20,8 +20,17 @@ class DuckDBExecutor:
         self.con = con
 
     def run(self, stage: Stage) -> None:
-        kind = "VIEW" if stage.view else "TABLE"
-        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {stage.name} AS {stage.sql}").fetchall()
+        import duckdb
+
+        kind, other = ("VIEW", "TABLE") if stage.view else ("TABLE", "VIEW")
+        create = f"CREATE OR REPLACE TEMP {kind} {stage.name} AS {stage.sql}"
+        try:
+            self.con.execute(create).fetchall()
+        except duckdb.CatalogException:
+            # a stage may change kind between computations on one connection (a batch's
+            # segment table is a view when the batch is the company alone)
+            self.con.execute(f"DROP {other} {stage.name}").fetchall()
+            self.con.execute(create).fetchall()
 
     def execute(self, sql: str) -> None:
         """A statement that changes stage tables in place (an update's splice)."""
