@@ -165,8 +165,11 @@ def duckdb_recompute(company: Path, args: argparse.Namespace) -> dict[str, Any]:
     segments = watch.lap()
     out: dict[str, Any] = {"wall": round(base + segments, 3), "base": base}
     out["rss_mb"] = peak_rss_mb()  # the core's own peak, before the month grid runs beside it
+    con.close()  # the company alone, again, on a fresh connection (as ``nrr report`` does)
+    con = _connect(workspace_dir(company) / DB_FILE, args, read_only=True)
     watch.lap()
-    _company(_results(con, company, as_of))  # again, the company alone (temporary tables reused)
+    results = _results(con, company, as_of)
+    _company(results)
     out["core_company"] = watch.lap()
     if args.grid:
         watch.lap()

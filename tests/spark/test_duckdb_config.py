@@ -15,7 +15,7 @@ def test_settings_are_applied(tmp_path: Path) -> None:
     spill = tmp_path / "spill" / "nested"
     configure(con, memory_limit="1GB", temp_directory=str(spill), threads=1)
     assert current(con) == {
-        "memory_limit": "953.6 MiB",
+        "memory_limit": "810.6 MiB",  # 85 % of 1 GB: the rest is for Python and Arrow
         "temp_directory": str(spill),
         "threads": "1",
         "preserve_insertion_order": "false",
@@ -60,3 +60,10 @@ def test_a_sort_larger_than_the_limit_spills_and_completes(tmp_path: Path) -> No
     expected = con.execute("SELECT count(*), min(s), max(s) FROM big").fetchall()
     assert ranked == expected
     assert expected[0][0] == 2_500_000
+
+
+@pytest.mark.parametrize(("budget", "duckdb_limit"), [("1GiB", "870.3 MiB"), ("8GB", "6.3 GiB")])
+def test_duckdb_gets_85_percent_of_the_budget(budget: str, duckdb_limit: str) -> None:
+    con = duckdb.connect()
+    configure(con, memory_limit=budget)
+    assert current(con)["memory_limit"] == duckdb_limit

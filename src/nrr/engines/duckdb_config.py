@@ -27,7 +27,7 @@ def configure(
 ) -> None:
     """Apply the limits to ``con``; raise ValueError naming the setting when a value is invalid."""
     if memory_limit is not None:
-        _set(con, "memory_limit", _check_size(memory_limit))
+        _set(con, "memory_limit", f"{int(_bytes(_check_size(memory_limit)) * DUCKDB_SHARE)}B")
         # keeping insertion order forces whole intermediate results to stay buffered; results
         # that need an order are sorted explicitly, so dropping it lets big stages stream
         con.execute("SET preserve_insertion_order = false").fetchall()
@@ -48,6 +48,20 @@ def current(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         "SELECT name, value FROM duckdb_settings() WHERE name IN (SELECT unnest(?))", [list(names)]
     ).fetchall()
     return {str(name): str(value) for name, value in rows}
+
+
+# The setting is the budget of the whole process; DuckDB gets this share of it. The rest is for
+# what lives outside DuckDB's buffer manager: Python, Arrow results, the web server. Measured at
+# 10M customers, that was about 0.9 GB beside a 7.45 GiB DuckDB limit.
+DUCKDB_SHARE = 0.85
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+
+
+def _bytes(size: str) -> int:
+    number = size.rstrip("BbIiKkMmGgTt ").strip()
+    unit = size[len(number) :].strip().upper()
+    return int(float(number) * _UNITS[unit])
 
 
 def _check_size(value: str) -> str:
