@@ -33,7 +33,11 @@ def compute(ws: Workspace, as_of: date, settings: Settings) -> Any:
     from nrr.fx import RatesError
 
     try:
-        return api.compute(ws, as_of=as_of, settings=settings)
+        results = api.compute(ws, as_of=as_of, settings=settings)
+        if not results.empty:
+            # the pages show every dimension: one pass over the stretches computes them all
+            results.prepare(("all", *results.dimensions()))
+        return results
     except RatesError as exc:  # e.g. fx_date=fixed without a rate: the view's settings are at fault
         raise ApiError(400, str(exc)) from None
 
