@@ -76,7 +76,8 @@ __all__ = [
 
 # Per-customer tables an update splices: the touched customers' rows are replaced by theirs
 # under the new lines (``<name>_delta``). Plans and segment tables are listed by the caller.
-CUSTOMER_TABLES = ("customer_keys", "lines", "pieces", "stretches")
+# ``pieces`` is not among them: only ``stretches`` reads it, when it is built.
+CUSTOMER_TABLES = ("customer_keys", "lines", "stretches")
 
 
 def frame_stages(frame: Frame) -> list[Stage]:
