@@ -175,9 +175,9 @@ def _note(engine: str, stage: str, result: dict[str, Any]) -> str:
         full = result["full_recompute"]
         path = "update" if result["exact_path"] else "update fell back to a full recompute"
         same = "equal to a full recompute" if result["equal_to_full"] else "DIFFERS FROM FULL"
-        notes.append(f"{path} {result['update']:.2f}s + applying the month "
-                     f"{result['apply_delta']:.2f}s = {100 * result['wall'] / full:.1f} % of a "
-                     f"full recompute {full:.2f}s; {result['changed_customers']:,} customers "
+        notes.append(f"{path} {result['update']:.2f}s = {100 * result['update'] / full:.1f} % "
+                     f"of a full recompute {full:.2f}s (after applying the month's rows, "
+                     f"{result['apply_delta']:.2f}s); {result['changed_customers']:,} customers "
                      f"changed; {same}")  # fmt: skip
     elif stage == "incremental":
         notes.append(f"full recompute (no incremental path on Spark); applying the month took "

@@ -251,6 +251,8 @@ def duckdb_incremental(company: Path, args: argparse.Namespace) -> dict[str, Any
     read_report(results)
     updated = watch.lap()
     figures = _figures(results)
+    con.close()  # the full recompute it is compared with runs on a fresh connection
+    con = _connect(scratch, args, read_only=True)
     watch.lap()
     fresh = _results(con, company, next_as_of)
     _segments(fresh)
