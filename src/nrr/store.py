@@ -120,12 +120,7 @@ class Workspace:
         """
         with self.transaction() as con:
             self._replace_in(con, source, lines, customers, attributes, raw)
-            if import_row is not None:
-                cols = ", ".join(import_row)
-                marks = ", ".join("?" for _ in import_row)
-                con.execute(
-                    f"INSERT INTO imports ({cols}) VALUES ({marks})", list(import_row.values())
-                ).fetchall()
+            _record_import(con, import_row)
             self.bump_version()
 
     def replace_source_from(
@@ -149,12 +144,7 @@ class Workspace:
                     con.execute(f"DELETE FROM {table} WHERE source = ?", [source]).fetchall()
                     if table in queries:
                         con.execute(f"INSERT INTO {table} {queries[table]}").fetchall()
-                if import_row is not None:
-                    cols = ", ".join(import_row)
-                    marks = ", ".join("?" for _ in import_row)
-                    con.execute(
-                        f"INSERT INTO imports ({cols}) VALUES ({marks})", list(import_row.values())
-                    ).fetchall()
+                _record_import(con, import_row)
                 self.bump_version()
         finally:
             self.con.execute("DETACH staged").fetchall()
@@ -257,6 +247,13 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _record_import(con: duckdb.DuckDBPyConnection, row: dict[str, Any] | None) -> None:
+    """The import's row in ``imports`` (within the caller's transaction), when there is one."""
+    if row is not None:
+        cols, marks = ", ".join(row), ", ".join("?" for _ in row)
+        con.execute(f"INSERT INTO imports ({cols}) VALUES ({marks})", list(row.values())).fetchall()
 
 
 def _sql_path(path: Path) -> str:
