@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -17,8 +18,9 @@ from nrr.testing.stripe_server import StripeServer
 MakeClient = Callable[..., stripe.StripeClient]
 
 
-def _http(server: StripeServer, path: str, key: str | None = None) -> tuple[int, dict[str, Any],
-                                                                            dict[str, str]]:
+def _http(
+    server: StripeServer, path: str, key: str | None = None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     request = urllib.request.Request(server.url + path)
     if key is not None:
         request.add_header("Authorization", f"Bearer {key}")
@@ -29,8 +31,9 @@ def _http(server: StripeServer, path: str, key: str | None = None) -> tuple[int,
         return error.code, json.loads(error.read()), dict(error.headers)
 
 
-def test_a_wrong_key_is_401_with_the_key_masked(server: StripeServer,
-                                                make_client: MakeClient) -> None:
+def test_a_wrong_key_is_401_with_the_key_masked(
+    server: StripeServer, make_client: MakeClient
+) -> None:
     wrong = "sk_test_wrongKey1234567890abcd"
     with pytest.raises(stripe.AuthenticationError) as caught:
         make_client(server, key=wrong).v1.customers.list()
@@ -49,7 +52,8 @@ def test_a_missing_key_is_401_with_stripe_body(server: StripeServer) -> None:
 
 
 def test_a_denied_resource_is_403_naming_the_permission(
-        account: Account, make_client: MakeClient) -> None:
+    account: Account, make_client: MakeClient
+) -> None:
     with StripeServer(account, denied={"credit_notes"}) as server:
         client = make_client(server)
         assert client.v1.invoices.list().data  # other resources stay readable
@@ -72,16 +76,23 @@ def test_unknown_cursor_is_404_on_starting_after(client: stripe.StripeClient) ->
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.customers.list({"starting_after": "cus_gone"})
     assert (caught.value.http_status, caught.value.code, caught.value.param) == (
-        404, "resource_missing", "starting_after")
+        404,
+        "resource_missing",
+        "starting_after",
+    )
 
 
-@pytest.mark.parametrize(("limit", "message"), [
-    (0, "This value must be greater than or equal to 1."),
-    (101, "This value must be less than or equal to 100."),
-    ("ten", "Invalid integer: ten"),
-])
-def test_limit_out_of_range_is_400_on_limit(client: stripe.StripeClient, limit: object,
-                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("limit", "message"),
+    [
+        (0, "This value must be greater than or equal to 1."),
+        (101, "This value must be less than or equal to 100."),
+        ("ten", "Invalid integer: ten"),
+    ],
+)
+def test_limit_out_of_range_is_400_on_limit(
+    client: stripe.StripeClient, limit: object, message: str
+) -> None:
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.raw_request("get", "/v1/invoices", limit=limit)
     assert (caught.value.http_status, caught.value.param) == (400, "limit")
@@ -118,7 +129,7 @@ def test_an_unknown_url_is_404_and_the_body_has_stripe_shape(server: StripeServe
     assert set(body) == {"error"}
     assert body["error"] == {
         "message": "Unrecognized request URL (GET: /v1/charges). Please see "
-                   "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+        "https://stripe.com/docs or we can help at https://support.stripe.com/.",
         "type": "invalid_request_error",
     }
     status, body, _ = _http(server, "/v1/invoices/in_nope", key=server.api_key)
@@ -130,3 +141,21 @@ def test_an_unknown_url_is_404_and_the_body_has_stripe_shape(server: StripeServe
         "type": "invalid_request_error",
     }
     assert headers["Content-Type"] == "application/json"
+
+
+def test_headers_are_read_whatever_their_case_and_a_broken_request_is_refused(
+    server: StripeServer,
+) -> None:
+    import http.client
+
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    conn.request(
+        "GET", "/v1/customers?limit=1", headers={"aUTHORIZATION": f"Bearer {server.api_key}"}
+    )
+    answer = conn.getresponse()
+    assert answer.status == 200 and json.loads(answer.read())["object"] == "list"
+    conn.close()
+    with socket.create_connection((host, int(port))) as raw:
+        raw.sendall(b"GET /v1/customers HTTP/1.1\r\nno colon here\r\n\r\n")
+        assert raw.recv(100).startswith(b"HTTP/1.1 400")
