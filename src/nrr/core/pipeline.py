@@ -31,8 +31,10 @@ from nrr.core.contributions import (
     cohort_contribution,
     merge_stage,
     old_rows_stages,
+    rollup_stage,
     rollup_stages,
     segs_stage,
+    window_contribution,
 )
 from nrr.core.customers import (
     fx_movements_stage,
@@ -138,8 +140,6 @@ def batch_stages(frame: Frame, batch: Batch) -> list[Stage]:
 def window_stages(frame: Frame, batch: Batch, window: int) -> list[Stage]:
     """A window's contribution, roll-up and finished table, for any window length (the one-period
     window is normally derived from the bridge; this is the general formulation)."""
-    from nrr.core.contributions import rollup_stage, window_contribution
-
     c = window_contribution(frame, batch, WHOLE, window)
     rollup = rollup_stage(c, batch, batch.table(f"wcc_{window}"))
     return [c.stage, rollup, window_changes_stage(frame, batch, window)]
