@@ -170,3 +170,55 @@ def test_a_second_computation_on_one_connection_replaces_the_first() -> None:
     res.prepare(("all", *DIMENSIONS))  # one batch: its segment rows are a table
     again = Results(res.executor, res.settings, B, res.rates_for)
     assert again.bridge().to_pylist() == res.bridge().to_pylist()  # the company alone: a view
+
+
+def _length_keys(column: str) -> str:
+    return f"CAST(length({column}) AS BIGINT)"  # every id of one length shares a key
+
+
+def _new_like_old_keys(column: str) -> str:
+    return f"CAST(hash(replace({column}, 'new', 'c0')) >> 1 AS BIGINT)"  # new0 takes c00's key
+
+
+def _updated_and_fresh(seed: int) -> tuple[Results, Results, bool]:
+    rows, attrs = _company(seed)
+    rates = rates_table(RATES)
+    lines, attributes = _frames(rows, attrs)
+    res = compute_frames(lines, as_of=A, attributes=attributes, rates=rates)
+    res.prepare(("all", *DIMENSIONS))
+    res.customer_list()
+    rows2, attrs2, changed = _next_month(rows, attrs, seed)
+    lines2, attributes2 = _frames(rows2, attrs2)
+    res.executor.register("revenue_lines", lines2)
+    res.executor.register("customer_attributes", attributes2)
+    updated = res.update(B, changed)
+    fresh = compute_frames(lines2, as_of=B, attributes=attributes2, rates=rates)
+    return res, fresh, updated
+
+
+def test_ids_sharing_a_key_are_numbered_instead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys are hashes of the ids; where two ids share one, the ids are numbered in order, with
+    the same figures, and updates keep working on the numbered keys."""
+    rows, attrs = _company(0)
+    lines, attributes = _frames(rows, attrs)
+    rates = rates_table(RATES)
+    hashed = compute_frames(lines, as_of=A, attributes=attributes, rates=rates)
+    expected = _tables(hashed)
+    assert hashed.frame is not None and hashed.frame.hashed_keys
+    monkeypatch.setattr("nrr.core.customers.key_sql", _length_keys)
+    numbered = compute_frames(lines, as_of=A, attributes=attributes, rates=rates)
+    assert numbered.frame is not None and not numbered.frame.hashed_keys
+    assert _tables(numbered) == expected
+    res, fresh, updated = _updated_and_fresh(0)
+    assert updated is True and res.frame is not None and not res.frame.hashed_keys
+    assert _tables(res) == _tables(fresh)
+
+
+def test_a_new_id_sharing_a_stored_key_recomputes_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("nrr.core.customers.key_sql", _new_like_old_keys)
+    res, fresh, updated = _updated_and_fresh(1)
+    assert updated is False
+    assert res.frame is not None and not res.frame.hashed_keys
+    assert _tables(res) == _tables(fresh)

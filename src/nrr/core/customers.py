@@ -13,6 +13,7 @@ from nrr.core.frame import (
     counted_kinds,
     date_sql,
     end_expr,
+    key_sql,
     mrr_expr,
     to_reporting,
 )
@@ -62,27 +63,39 @@ def keys_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
     """A compact integer key per customer (joins and sorts on it are much cheaper than on text),
     and the currency the customer is billed in (one per customer; see docs/settings.md).
 
-    An update keeps the keys customers already have and numbers new ones after the last."""
+    The key is a hash of the id, so it needs neither a sort to number the ids nor a join to
+    find a line's key, and an update's customers keep theirs. ``collided`` marks a key two ids
+    share; the caller then computes again with ``hashed_keys`` off, where the ids are numbered
+    in order (an update keeps the numbers customers already have and numbers new ones after
+    the last)."""
     currency = (
         f"'{frame.settings.reporting_currency}'"
         if frame.settings.fx_date == "service_start"
         else "min(upper(currency))"
     )
-    grouped = (
-        f"SELECT customer_id, {currency} AS currency, "
-        "min(upper(currency)) <> max(upper(currency)) AS mixed_currencies "
-        f"FROM {scope.revenue_lines} GROUP BY customer_id"
+    facts = (
+        f"{currency} AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies"
     )
+    if frame.hashed_keys:
+        return Stage(
+            scope("customer_keys"),
+            f"SELECT min(customer_id) AS customer_id, {facts}, {key_sql('customer_id')} AS ck, "
+            "min(customer_id) <> max(customer_id) AS collided "
+            f"FROM {scope.revenue_lines} GROUP BY ck",
+        )
+    grouped = f"SELECT customer_id, {facts} FROM {scope.revenue_lines} GROUP BY customer_id"
     if not scope.partial:
         return Stage(
             "customer_keys",
-            f"SELECT *, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck "
-            f"FROM ({grouped}) AS g",
+            f"SELECT *, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck, "
+            f"false AS collided FROM ({grouped}) AS g",
         )
     return Stage(
         scope("customer_keys"),
         f"""
-SELECT g.*, CAST(coalesce(k.ck, m.top + row_number() OVER (ORDER BY g.customer_id)) AS BIGINT) AS ck
+SELECT g.*,
+       CAST(coalesce(k.ck, m.top + row_number() OVER (ORDER BY g.customer_id)) AS BIGINT) AS ck,
+       false AS collided
 FROM ({grouped}) AS g
 LEFT JOIN customer_keys k ON k.customer_id = g.customer_id
 CROSS JOIN (SELECT coalesce(max(ck), 0) AS top FROM customer_keys) AS m
@@ -98,29 +111,32 @@ def lines_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
     p_to = index_sql("end_eff", s.period)
     mrr = "mrr"
     currency = "l.currency"
-    join = ""
+    key = "k.ck"
+    join = f"JOIN {scope('customer_keys')} k ON k.customer_id = l.customer_id"
+    if frame.hashed_keys:
+        key, join = key_sql("l.customer_id"), ""
     if s.fx_date == "service_start":
         # Each line is converted once, at the rate of the period its service starts in.
         mrr = convert("l.mrr", "r")
         currency = f"'{s.reporting_currency}'"
-        join = "JOIN rates r ON r.currency = l.currency AND r.p = l.p_from"
+        join += " JOIN rates r ON r.currency = l.currency AND r.p = l.p_from"
     return Stage(
         scope("lines"),
         f"""
 WITH base AS (
-  SELECT line_id, customer_id, upper(currency) AS currency, plan, kind, churn_reason,
-         start_date, {mrr_expr(s)} AS mrr,
+  SELECT customer_id, upper(currency) AS currency, plan, kind = 'discount' AS discount,
+         churn_reason, start_date, {mrr_expr(s)} AS mrr,
          CASE WHEN ({end_expr(s)}) > {as_of} THEN NULL ELSE ({end_expr(s)}) END AS end_eff
   FROM {scope.revenue_lines}
   WHERE start_date <= {as_of} AND {counted_kinds(s)}
 ), ranged AS (
-  SELECT line_id, customer_id, currency, plan, kind, churn_reason, mrr,
+  SELECT customer_id, currency, plan, discount, churn_reason, mrr,
          {p_from} AS p_from, coalesce({p_to}, {OPEN}) AS p_to
   FROM base
 )
-SELECT l.line_id, k.ck, {currency} AS currency, l.plan, l.kind, l.churn_reason,
+SELECT {key} AS ck, {currency} AS currency, l.plan, l.discount, l.churn_reason,
        {mrr} AS mrr, l.p_from, l.p_to
-FROM ranged l JOIN {scope("customer_keys")} k ON k.customer_id = l.customer_id {join}
+FROM ranged l {join}
 WHERE l.p_to > l.p_from
 """,
     )
@@ -129,28 +145,30 @@ WHERE l.p_to > l.p_from
 def pieces_stage(scope: Scope = WHOLE) -> Stage:
     """Constant-MRR pieces between consecutive line boundaries, each with the value before it.
 
-    One window over the line deltas: the running sum up to a boundary is the piece's value, the
-    running sum up to the period before it is the previous piece's. Several deltas on a boundary
-    are peers in the RANGE frame, so all of them carry the full sum; all but the last of them
-    make empty pieces ``[p, p)`` that are dropped.
+    The line deltas summed per boundary, then one window over them (the currency rides along):
+    the running sum is the piece's value, the running sum less the boundary's own delta the
+    previous piece's. (Summing first lets the window use a ROWS frame, which is cheaper than the
+    RANGE frames that peers on one boundary would need.)
     """
     lines = scope("lines")
     return Stage(
         scope("pieces"),
         f"""
 WITH deltas AS (
-  SELECT ck, p_from AS p, mrr AS dv FROM {lines}
-  UNION ALL SELECT ck, p_to AS p, -mrr AS dv FROM {lines} WHERE p_to < {OPEN}
+  SELECT ck, currency, p, sum(dv) AS dv FROM (
+    SELECT ck, currency, p_from AS p, mrr AS dv FROM {lines}
+    UNION ALL SELECT ck, currency, p_to AS p, -mrr AS dv FROM {lines} WHERE p_to < {OPEN}
+  ) AS d
+  GROUP BY ck, currency, p  -- one currency per customer: the same groups as (ck, p)
 ), running AS (
-  SELECT ck, p AS p_from, lead(p, 1, {OPEN}) OVER w AS p_to,
-         sum(dv) OVER (w RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total,
-         sum(dv) OVER (w RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+  SELECT ck, currency, p AS p_from, lead(p, 1, {OPEN}) OVER w AS p_to, dv,
+         sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
   FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
-SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
-       CAST(greatest(coalesce(before, 0), 0) AS BIGINT) AS prev_native
-FROM running WHERE p_to > p_from
+SELECT ck, currency, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
+       CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native
+FROM running
 """,
     )
 
@@ -168,11 +186,11 @@ def plans_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
         f"""
 WITH plan_rank AS (
   SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
-  FROM (SELECT DISTINCT plan FROM {lines} WHERE plan IS NOT NULL AND kind <> 'discount') AS d
+  FROM (SELECT DISTINCT plan FROM {lines} WHERE plan IS NOT NULL AND NOT discount) AS d
 ), ranked AS (
   SELECT l.ck, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
   FROM {lines} l JOIN plan_rank r ON r.plan = l.plan
-  WHERE l.kind <> 'discount'
+  WHERE NOT l.discount
 ), planned AS (
   SELECT s.ck, s.p_from, s.p_to,
          arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
@@ -207,20 +225,19 @@ def stretches_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
         scope("stretches"),
         f"""
 WITH firsts AS (
-  SELECT ck, p_from, p_to, mrr_native, prev_native,
+  SELECT ck, currency, p_from, p_to, mrr_native, prev_native,
          min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
   FROM {scope("pieces")}
 ), valued AS (
-  SELECT f.ck, f.p_from, f.p_to, c.currency, f.mrr_native, f.prev_native, f.first_paid,
+  SELECT f.ck, f.p_from, f.p_to, f.currency, f.mrr_native, f.prev_native, f.first_paid,
          CASE WHEN f.first_paid < f.p_from THEN 1 ELSE 0 END AS ever_before,
-         {to_reporting("f.mrr_native", "rb", "c.currency", frame)} AS v_cohort,
-         {to_reporting("f.prev_native", "rb", "c.currency", frame)} AS v_cohort_prev,
-         {to_reporting("f.prev_native", "rm", "c.currency", frame)} AS a,
-         {to_reporting("f.mrr_native", "rm", "c.currency", frame)} AS c
+         {to_reporting("f.mrr_native", "rb", "f.currency", frame)} AS v_cohort,
+         {to_reporting("f.prev_native", "rb", "f.currency", frame)} AS v_cohort_prev,
+         {to_reporting("f.prev_native", "rm", "f.currency", frame)} AS a,
+         {to_reporting("f.mrr_native", "rm", "f.currency", frame)} AS c
   FROM firsts f
-  JOIN {scope("customer_keys")} c ON c.ck = f.ck
-  JOIN rates rb ON rb.currency = c.currency AND rb.p = coalesce(f.first_paid, f.p_from)
-  JOIN rates rm ON rm.currency = c.currency AND rm.p = f.p_from - 1
+  JOIN rates rb ON rb.currency = f.currency AND rb.p = coalesce(f.first_paid, f.p_from)
+  JOIN rates rm ON rm.currency = f.currency AND rm.p = f.p_from - 1
 )
 SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid, ever_before,
        {band_case.format(v="v_cohort")} AS band,

@@ -26,6 +26,9 @@ class Frame:
     settings: Settings
     as_of: date
     first_p: int
+    # Customer keys are a hash of the id (no sort, no join to find them); ``False`` numbers the
+    # ids in order instead, for the rare data where two ids share a hash (see ``keys_stage``).
+    hashed_keys: bool = True
 
     @property
     def last_p(self) -> int:
@@ -90,6 +93,11 @@ def convert(n: str, rate: str) -> str:
         f"CASE WHEN abs({x}) < 1e9 AND abs({x} - floor({x}) - 0.5) > 1e-6 "
         f"THEN CAST(round({x}) AS BIGINT) ELSE CAST(round({n} * {rate}.rate) AS BIGINT) END"
     )
+
+
+def key_sql(customer_id: str) -> str:
+    """A customer's integer key from its id: 63 bits of the engine's hash of the text."""
+    return f"CAST(hash({customer_id}) >> 1 AS BIGINT)"
 
 
 def date_sql(day: date) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -68,13 +69,25 @@ class Results:
         if self.frame is None:
             return
         self._register_rates(self.frame)
-        for stage in pipeline.base_stages(self.frame):
-            executor.run(stage)
-            if stage.name == "customer_keys":  # runs after "rates"
-                self._check_one_currency()
-                self._check_rates()
+        if not self._run_base(self.frame):
+            self.frame = replace(self.frame, hashed_keys=False)
+            self._run_base(self.frame)
         # The company's own tables wait until asked for, so that ``prepare`` can compute them in
         # the same pass as segment dimensions.
+
+    def _run_base(self, frame: pipeline.Frame) -> bool:
+        """The stages every report needs; False, having stopped, if two ids share a key."""
+        for stage in pipeline.base_stages(frame):
+            self.executor.run(stage)
+            if stage.name == "customer_keys":  # runs after "rates"
+                if frame.hashed_keys and self._collided("customer_keys"):
+                    return False
+                self._check_one_currency()
+                self._check_rates()
+        return True
+
+    def _collided(self, keys: str) -> bool:
+        return bool(self.executor.scalar(f"SELECT count(*) FROM {keys} WHERE collided"))
 
     def _register_rates(self, frame: pipeline.Frame) -> None:
         currencies = [
@@ -186,7 +199,7 @@ class Results:
         if splicer is None or old is None or first is None or int(str(first)) != old.first_p:
             self._recompute(as_of)
             return False
-        frame = pipeline.Frame(self.settings, as_of, old.first_p)
+        frame = replace(old, as_of=as_of)
         splicer.execute("CREATE OR REPLACE TEMP TABLE rates_before AS SELECT * FROM rates")
         self._register_rates(frame)
         for stage in pipeline.frame_stages(frame):
@@ -198,6 +211,9 @@ class Results:
         prepare, merges, finish = pipeline.update_stages(frame, self._batches, self._plans)
         for stage in prepare[len(pipeline.frame_stages(frame)) :]:
             self.executor.run(stage)
+        if old.hashed_keys and self._keys_collide(splicer):
+            self._recompute(as_of)
+            return False
         self._check_one_currency("customer_keys_delta")
         self._check_rates("customer_keys_delta")
         self._splice(splicer)
@@ -205,6 +221,17 @@ class Results:
             self.executor.run(stage)
         self.frame, self.as_of = frame, as_of
         return True
+
+    def _keys_collide(self, splicer: Splicer) -> bool:
+        """Two of the touched customers share a key, or one shares it with a stored customer."""
+        if self._collided("customer_keys_delta"):
+            return True
+        return bool(
+            self.executor.scalar(
+                "SELECT count(*) FROM customer_keys_delta d JOIN customer_keys k ON k.ck = d.ck "
+                "WHERE k.customer_id <> d.customer_id"
+            )
+        )
 
     def _rates_moved(self) -> bool:
         moved = self.executor.scalar(

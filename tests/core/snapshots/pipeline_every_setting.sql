@@ -21,56 +21,57 @@ SELECT 'CHF' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate, CAST(1 AS DOUBLE
 FROM (VALUES (8095), (8096), (8097), (8098), (8099), (8100), (8101), (8102), (8103), (8104), (8105), (8106), (8107)) AS ps(p)
 
 -- customer_keys
-SELECT *, CAST(row_number() OVER (ORDER BY customer_id) AS BIGINT) AS ck FROM (SELECT customer_id, 'CHF' AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies FROM revenue_lines GROUP BY customer_id) AS g
+SELECT min(customer_id) AS customer_id, 'CHF' AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, CAST(hash(customer_id) >> 1 AS BIGINT) AS ck, min(customer_id) <> max(customer_id) AS collided FROM revenue_lines GROUP BY ck
 
 -- lines
 WITH base AS (
-  SELECT line_id, customer_id, upper(currency) AS currency, plan, kind, churn_reason,
-         start_date, CASE WHEN kind = 'metered' THEN CAST(round(mrr_minor / 3.0) AS BIGINT) ELSE mrr_minor END AS mrr,
+  SELECT customer_id, upper(currency) AS currency, plan, kind = 'discount' AS discount,
+         churn_reason, start_date, CASE WHEN kind = 'metered' THEN CAST(round(mrr_minor / 3.0) AS BIGINT) ELSE mrr_minor END AS mrr,
          CASE WHEN (CASE WHEN kind = 'metered' AND CASE WHEN past_due_since IS NULL THEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END WHEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END IS NULL OR CAST((past_due_since + INTERVAL 30 DAY) AS DATE) < CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END THEN CAST((past_due_since + INTERVAL 30 DAY) AS DATE) ELSE CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END END IS NOT NULL THEN CAST(CASE WHEN past_due_since IS NULL THEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END WHEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END IS NULL OR CAST((past_due_since + INTERVAL 30 DAY) AS DATE) < CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END THEN CAST((past_due_since + INTERVAL 30 DAY) AS DATE) ELSE CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END END + INTERVAL 2 MONTH AS DATE) ELSE CASE WHEN past_due_since IS NULL THEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END WHEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END IS NULL OR CAST((past_due_since + INTERVAL 30 DAY) AS DATE) < CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END THEN CAST((past_due_since + INTERVAL 30 DAY) AS DATE) ELSE CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END END END) > DATE '2026-10-31' THEN NULL ELSE (CASE WHEN kind = 'metered' AND CASE WHEN past_due_since IS NULL THEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END WHEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END IS NULL OR CAST((past_due_since + INTERVAL 30 DAY) AS DATE) < CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END THEN CAST((past_due_since + INTERVAL 30 DAY) AS DATE) ELSE CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END END IS NOT NULL THEN CAST(CASE WHEN past_due_since IS NULL THEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END WHEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END IS NULL OR CAST((past_due_since + INTERVAL 30 DAY) AS DATE) < CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END THEN CAST((past_due_since + INTERVAL 30 DAY) AS DATE) ELSE CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END END + INTERVAL 2 MONTH AS DATE) ELSE CASE WHEN past_due_since IS NULL THEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END WHEN CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END IS NULL OR CAST((past_due_since + INTERVAL 30 DAY) AS DATE) < CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END THEN CAST((past_due_since + INTERVAL 30 DAY) AS DATE) ELSE CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END END END) END AS end_eff
   FROM revenue_lines
   WHERE start_date <= DATE '2026-10-31' AND (kind = 'recurring' OR (kind = 'discount' AND discount_duration IN ('once', 'repeating', 'forever')) OR kind = 'metered')
 ), ranged AS (
-  SELECT line_id, customer_id, currency, plan, kind, churn_reason, mrr,
+  SELECT customer_id, currency, plan, discount, churn_reason, mrr,
          (year(start_date) * 4 + quarter(start_date) - 1) AS p_from, coalesce((year(end_eff) * 4 + quarter(end_eff) - 1), 10000000) AS p_to
   FROM base
 )
-SELECT l.line_id, k.ck, 'CHF' AS currency, l.plan, l.kind, l.churn_reason,
+SELECT CAST(hash(l.customer_id) >> 1 AS BIGINT) AS ck, 'CHF' AS currency, l.plan, l.discount, l.churn_reason,
        CASE WHEN abs((l.mrr * r.rate_f)) < 1e9 AND abs((l.mrr * r.rate_f) - floor((l.mrr * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((l.mrr * r.rate_f)) AS BIGINT) ELSE CAST(round(l.mrr * r.rate) AS BIGINT) END AS mrr, l.p_from, l.p_to
-FROM ranged l JOIN customer_keys k ON k.customer_id = l.customer_id JOIN rates r ON r.currency = l.currency AND r.p = l.p_from
+FROM ranged l  JOIN rates r ON r.currency = l.currency AND r.p = l.p_from
 WHERE l.p_to > l.p_from
 
 -- pieces
 WITH deltas AS (
-  SELECT ck, p_from AS p, mrr AS dv FROM lines
-  UNION ALL SELECT ck, p_to AS p, -mrr AS dv FROM lines WHERE p_to < 10000000
+  SELECT ck, currency, p, sum(dv) AS dv FROM (
+    SELECT ck, currency, p_from AS p, mrr AS dv FROM lines
+    UNION ALL SELECT ck, currency, p_to AS p, -mrr AS dv FROM lines WHERE p_to < 10000000
+  ) AS d
+  GROUP BY ck, currency, p  -- one currency per customer: the same groups as (ck, p)
 ), running AS (
-  SELECT ck, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to,
-         sum(dv) OVER (w RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total,
-         sum(dv) OVER (w RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+  SELECT ck, currency, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to, dv,
+         sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
   FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
-SELECT ck, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
-       CAST(greatest(coalesce(before, 0), 0) AS BIGINT) AS prev_native
-FROM running WHERE p_to > p_from
+SELECT ck, currency, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
+       CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native
+FROM running
 
 -- stretches
 WITH firsts AS (
-  SELECT ck, p_from, p_to, mrr_native, prev_native,
+  SELECT ck, currency, p_from, p_to, mrr_native, prev_native,
          min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
   FROM pieces
 ), valued AS (
-  SELECT f.ck, f.p_from, f.p_to, c.currency, f.mrr_native, f.prev_native, f.first_paid,
+  SELECT f.ck, f.p_from, f.p_to, f.currency, f.mrr_native, f.prev_native, f.first_paid,
          CASE WHEN f.first_paid < f.p_from THEN 1 ELSE 0 END AS ever_before,
-         CASE WHEN c.currency = 'CHF' THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rb.rate_f)) < 1e9 AND abs((f.mrr_native * rb.rate_f) - floor((f.mrr_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rb.rate) AS BIGINT) END END AS v_cohort,
-         CASE WHEN c.currency = 'CHF' THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rb.rate_f)) < 1e9 AND abs((f.prev_native * rb.rate_f) - floor((f.prev_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rb.rate) AS BIGINT) END END AS v_cohort_prev,
-         CASE WHEN c.currency = 'CHF' THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rm.rate_f)) < 1e9 AND abs((f.prev_native * rm.rate_f) - floor((f.prev_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rm.rate) AS BIGINT) END END AS a,
-         CASE WHEN c.currency = 'CHF' THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rm.rate_f)) < 1e9 AND abs((f.mrr_native * rm.rate_f) - floor((f.mrr_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rm.rate) AS BIGINT) END END AS c
+         CASE WHEN f.currency = 'CHF' THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rb.rate_f)) < 1e9 AND abs((f.mrr_native * rb.rate_f) - floor((f.mrr_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rb.rate) AS BIGINT) END END AS v_cohort,
+         CASE WHEN f.currency = 'CHF' THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rb.rate_f)) < 1e9 AND abs((f.prev_native * rb.rate_f) - floor((f.prev_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rb.rate) AS BIGINT) END END AS v_cohort_prev,
+         CASE WHEN f.currency = 'CHF' THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rm.rate_f)) < 1e9 AND abs((f.prev_native * rm.rate_f) - floor((f.prev_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rm.rate) AS BIGINT) END END AS a,
+         CASE WHEN f.currency = 'CHF' THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rm.rate_f)) < 1e9 AND abs((f.mrr_native * rm.rate_f) - floor((f.mrr_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rm.rate) AS BIGINT) END END AS c
   FROM firsts f
-  JOIN customer_keys c ON c.ck = f.ck
-  JOIN rates rb ON rb.currency = c.currency AND rb.p = coalesce(f.first_paid, f.p_from)
-  JOIN rates rm ON rm.currency = c.currency AND rm.p = f.p_from - 1
+  JOIN rates rb ON rb.currency = f.currency AND rb.p = coalesce(f.first_paid, f.p_from)
+  JOIN rates rm ON rm.currency = f.currency AND rm.p = f.p_from - 1
 )
 SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid, ever_before,
        CASE WHEN v_cohort < 10000 THEN 0 WHEN v_cohort < 50000 THEN 1 WHEN v_cohort < 200000 THEN 2 ELSE 3 END AS band,
@@ -145,11 +146,11 @@ WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING A
 -- plans
 WITH plan_rank AS (
   SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
-  FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND kind <> 'discount') AS d
+  FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND NOT discount) AS d
 ), ranked AS (
   SELECT l.ck, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
   FROM lines l JOIN plan_rank r ON r.plan = l.plan
-  WHERE l.kind <> 'discount'
+  WHERE NOT l.discount
 ), planned AS (
   SELECT s.ck, s.p_from, s.p_to,
          arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
