@@ -178,7 +178,8 @@ def plans_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
 
     Only the plan segment and customer lists need it, so it is computed on demand: the range join
     of lines against stretches is one of the dearer steps. Equal lines go to the plan first in
-    alphabetical order (the rank only orders, so it may be taken over any subset of plans).
+    alphabetical order (the rank only orders, so it may be taken over any subset of plans). The
+    aggregate and the join for the previous stretch carry the rank, a number, not the text.
     """
     lines, stretches = scope("lines"), scope("stretches")
     return Stage(
@@ -188,20 +189,20 @@ WITH plan_rank AS (
   SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
   FROM (SELECT DISTINCT plan FROM {lines} WHERE plan IS NOT NULL AND NOT discount) AS d
 ), ranked AS (
-  SELECT l.ck, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
+  SELECT l.ck, l.mrr * 1000000 - r.plan_rank AS weight, r.plan_rank, l.p_from, l.p_to
   FROM {lines} l JOIN plan_rank r ON r.plan = l.plan
   WHERE NOT l.discount
 ), planned AS (
-  SELECT s.ck, s.p_from, s.p_to,
-         arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
+  SELECT s.ck, s.p_from, s.p_to, arg_max(l.plan_rank, l.weight) AS plan_rank
   FROM {stretches} s
-  JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
+  LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
   GROUP BY s.ck, s.p_from, s.p_to
 )
-SELECT s.ck, s.p_from, p.plan, q.plan AS prev_plan
-FROM {stretches} s
-LEFT JOIN planned p ON p.ck = s.ck AND p.p_from = s.p_from
+SELECT s.ck, s.p_from, r.plan, rq.plan AS prev_plan
+FROM planned s
 LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
+LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
+LEFT JOIN plan_rank rq ON rq.plan_rank = q.plan_rank
 """,
     )
 

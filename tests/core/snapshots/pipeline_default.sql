@@ -148,20 +148,20 @@ WITH plan_rank AS (
   SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
   FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND NOT discount) AS d
 ), ranked AS (
-  SELECT l.ck, l.plan, l.mrr, l.p_from, l.p_to, r.plan_rank
+  SELECT l.ck, l.mrr * 1000000 - r.plan_rank AS weight, r.plan_rank, l.p_from, l.p_to
   FROM lines l JOIN plan_rank r ON r.plan = l.plan
   WHERE NOT l.discount
 ), planned AS (
-  SELECT s.ck, s.p_from, s.p_to,
-         arg_max(l.plan, l.mrr * 1000000 - l.plan_rank) AS plan
+  SELECT s.ck, s.p_from, s.p_to, arg_max(l.plan_rank, l.weight) AS plan_rank
   FROM stretches s
-  JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
+  LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
   GROUP BY s.ck, s.p_from, s.p_to
 )
-SELECT s.ck, s.p_from, p.plan, q.plan AS prev_plan
-FROM stretches s
-LEFT JOIN planned p ON p.ck = s.ck AND p.p_from = s.p_from
+SELECT s.ck, s.p_from, r.plan, rq.plan AS prev_plan
+FROM planned s
 LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
+LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
+LEFT JOIN plan_rank rq ON rq.plan_rank = q.plan_rank
 
 -- named_stretches (view)
 SELECT k.customer_id, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from
