@@ -53,7 +53,7 @@ def main(company: Path) -> int:
                                                extra=(("spark.driver.memory", "6g"),)))  # fmt: skip
     spark.sparkContext.setLogLevel("ERROR")
     on_spark = engine.compute(spark, as_of=as_of, settings=Settings(), folder=layout_dir(company),
-                              rates_for=_rates_for(Settings(), as_of, rates(company)))  # fmt: skip
+                              rates_for=_rates_for(Settings(), rates(company)))  # fmt: skip
     print(f"spark computed in {time.perf_counter() - began:.1f}s")
     failures = 0
     expected, got = tables(duck), tables(on_spark)

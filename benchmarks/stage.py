@@ -136,7 +136,7 @@ def _results(con: duckdb.DuckDBPyConnection, company: Path, as_of: Any) -> Resul
     from nrr.schema import Settings
 
     settings = Settings()
-    rates_for = _rates_for(settings, as_of, rates(company))
+    rates_for = _rates_for(settings, rates(company))
     return Results(DuckDBExecutor(con), settings, as_of, rates_for)
 
 
@@ -306,7 +306,7 @@ def _spark_results(spark: Any, company: Path, as_of: Any, folder: Path) -> Resul
     from nrr.schema import Settings
 
     settings = Settings()
-    rates_for = _rates_for(settings, as_of, rates(company))
+    rates_for = _rates_for(settings, rates(company))
     return engine.compute(spark, as_of=as_of, rates_for=rates_for, settings=settings, folder=folder)
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "compute",
     "compute_frames",
     "compute_on_spark",
+    "follow_snapshot",
     "open_snapshot",
     "open_workspace",
     "revenue_lines",
@@ -48,8 +49,10 @@ def revenue_lines(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     )
 
 
-def _rates_for(settings: Settings, as_of: date, given: pa.Table | None = None):  # type: ignore[no-untyped-def]
-    def rates_for(currencies: list[str], periods: list[int]) -> pa.Table:
+def _rates_for(settings: Settings, given: pa.Table | None = None):  # type: ignore[no-untyped-def]
+    # The as-of day is the results' own (an update moves it): the current period's rate is read
+    # on that day.
+    def rates_for(currencies: list[str], periods: list[int], as_of: date) -> pa.Table:
         if given is not None:
             return given
         return rates_table(rate_rows(currencies, periods, settings, as_of))
@@ -71,6 +74,16 @@ def open_snapshot(path: str | Path) -> Workspace:
     return Workspace(Path(path), duckdb.connect(str(snapshot), read_only=True), read_only=True)
 
 
+def follow_snapshot(path: str | Path, reader: Workspace | None = None) -> Workspace:
+    """The published snapshot for a reader that follows it as writers replace it (the
+    dashboard): given the ``reader`` this returned before, the current snapshot is attached in
+    its place on the same connection, so results computed there can be brought forward with
+    ``Results.update`` instead of computed again (see ``nrr.store.attach_snapshot``)."""
+    from nrr.store import attach_snapshot
+
+    return attach_snapshot(path, reader)
+
+
 def compute_frames(
     lines: pa.Table,
     *,
@@ -82,7 +95,7 @@ def compute_frames(
     """Compute everything from in-memory canonical tables (no workspace needed)."""
     settings = settings or Settings()
     con = memory_connection(lines, attributes, rates)
-    return Results(DuckDBExecutor(con), settings, as_of, _rates_for(settings, as_of, rates))
+    return Results(DuckDBExecutor(con), settings, as_of, _rates_for(settings, rates))
 
 
 def compute_on_spark(
@@ -114,15 +127,15 @@ def compute_on_spark(
         as_of=as_of,
         settings=settings,
         folder=parquet,
-        rates_for=_rates_for(settings, as_of),
+        rates_for=_rates_for(settings),
     )
 
 
 def compute(workspace: Workspace, *, as_of: date, settings: Settings | None = None) -> Results:
     """Compute everything for a workspace; ``settings`` default to the workspace's own."""
     settings = settings or workspace.settings
-    con = workspace.con.cursor()
+    con = workspace.cursor()
     from nrr.engines.duckdb_config import configure
 
     configure(con, settings.memory_limit, settings.temp_directory, settings.threads)
-    return Results(DuckDBExecutor(con), settings, as_of, _rates_for(settings, as_of))
+    return Results(DuckDBExecutor(con), settings, as_of, _rates_for(settings))

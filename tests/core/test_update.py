@@ -222,3 +222,17 @@ def test_a_new_id_sharing_a_stored_key_recomputes_everything(
     assert updated is False
     assert res.frame is not None and not res.frame.hashed_keys
     assert _tables(res) == _tables(fresh)
+
+
+def test_an_update_reads_the_rates_on_its_own_as_of_day() -> None:
+    """With the bundled ECB rates, the new current period's rate is read on the new as-of day,
+    as a full recompute on that day reads it."""
+    rows = [line("ch", date(2024, 1, 1), None, 10000, currency="CHF"),
+            line("us", date(2024, 2, 1), None, 20000, currency="USD"),
+            line("eu", date(2024, 3, 1), None, 30000)]  # fmt: skip
+    a, b = date(2024, 5, 31), date(2024, 6, 20)
+    res = compute_frames(lines_table(rows), as_of=a)
+    res.prepare(("all",))
+    assert res.update(b, set()) is True
+    fresh = compute_frames(lines_table(rows), as_of=b)
+    assert res.bridge().to_pylist() == fresh.bridge().to_pylist()

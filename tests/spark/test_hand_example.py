@@ -49,7 +49,7 @@ def results(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Re
                         for c, t in REVENUE_LINES])  # fmt: skip
     lines = pa.Table.from_pylist(LINES, schema=schema).select(column_names(REVENUE_LINES))
     return spark_engine.compute_tables(
-        spark, as_of=AS_OF, rates_for=_rates_for(Settings(), AS_OF), lines=lines,
+        spark, as_of=AS_OF, rates_for=_rates_for(Settings()), lines=lines,
         staging=tmp_path_factory.mktemp("hand"),
     )  # fmt: skip
 

@@ -84,7 +84,7 @@ def pair(
         folder, scenario.customers, months=36, seed=7, multi_currency=scenario.multi_currency
     )
     given = None if scenario.ecb_rates else _parquet(company, "fx_rates")
-    rates_for = _rates_for(scenario.settings, company.as_of, given)
+    rates_for = _rates_for(scenario.settings, given)
     lines = _parquet(company, "revenue_lines")
     attributes = _parquet(company, "customer_attributes")
     con = memory_connection(lines, attributes, given)

@@ -39,7 +39,7 @@ class Splicer(Protocol):
     def execute(self, sql: str) -> None: ...
 
 
-RatesFor = Callable[[list[str], list[int]], "pa.Table"]
+RatesFor = Callable[[list[str], list[int], date], "pa.Table"]
 
 
 CUSTOMER_SORTS = {
@@ -96,7 +96,7 @@ class Results:
                 "SELECT DISTINCT upper(currency) AS currency FROM revenue_lines"
             ).to_pylist()
         ]
-        self.executor.register("fx_rates", self.rates_for(currencies, frame.periods()))
+        self.executor.register("fx_rates", self.rates_for(currencies, frame.periods(), frame.as_of))
 
     def _check_rates(self, keys: str = "customer_keys") -> None:
         missing = self.executor.scalar(

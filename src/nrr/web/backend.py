@@ -2,14 +2,20 @@
 
 A writer (import, sync) works on ``nrr.duckdb`` and replaces ``snapshot.duckdb`` atomically when it
 is done. Each request looks at the snapshot file (one ``stat``); when it has been replaced, the app
-opens the new one and every cached figure keyed on the old one stops matching. Reads therefore
-never wait for a writer and never see half a write.
+attaches the new one in place of the old and every cached figure keyed on the old one stops
+matching. Reads therefore never wait for a writer and never see half a write.
+
+Computed results outlive a snapshot: their stage tables live on the app's own in-memory DuckDB
+connection, to which the snapshot file is only attached. When a newer snapshot records which
+customers each write since changed (the store's ``changes``), the results are brought forward by
+recomputing those customers only (``Results.update``); otherwise they are computed afresh.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +40,20 @@ class Snapshot:
     workspace: Workspace
     settings: Settings
     default_as_of: date
+    version: library.Version  # the store's identity and data version in this snapshot
+
+
+@dataclass(frozen=True)
+class Computed:
+    """Results of one as-of day and settings, and the snapshot whose data they reflect."""
+
+    results: Any
+    stamp: Stamp
+    version: library.Version
+    dimensions: frozenset[str]
+
+
+_DISCARDED = Computed(None, (-1, -1, -1), (None, -1), frozenset())
 
 
 class Backend:
@@ -44,8 +64,13 @@ class Backend:
         # Cache hits never take it.
         self._lock = threading.RLock()
         self._current: Snapshot | None = None
-        self.results: Lru[Any] = Lru(4)  # computed Results are large: keep a few
+        # computed Results by (as-of day, settings) are large: keep a few
+        self.results: Lru[Computed] = Lru(4)
         self.values: Lru[Any] = Lru(1024)  # report outputs and rendered responses
+        # How results were obtained: "computed" afresh, "updated" exactly by the changed
+        # customers, "update_recomputed" (the update found it could not be exact and recomputed
+        # in place), "unchanged" (a republished snapshot of the same data version).
+        self.counts: Counter[str] = Counter()
 
     def snapshot(self) -> Snapshot:
         stamp = self._stamp()
@@ -69,27 +94,71 @@ class Backend:
         return (info.st_ino, info.st_mtime_ns, info.st_size)
 
     def _swap(self, stamp: Stamp) -> None:
-        # Close the old file first: DuckDB shares one instance per path within a process, so a
-        # connection opened while the old one lives would still see the replaced file.
-        self.results.clear()
+        """Attach the new snapshot in place of the old one, on the same connection: the
+        computed results stay, to be brought forward when next asked for."""
         self.values.clear()
-        if self._current is not None:
-            self._current.workspace.close()
-            self._current = None
-        ws = library.open_reader(self.path)
-        self._current = Snapshot(stamp, ws, ws.settings, self.as_of or library.default_as_of(ws))
+        previous, self._current = self._current, None
+        try:
+            ws = library.open_reader(self.path, previous.workspace if previous else None)
+        except BaseException:
+            if previous is not None:  # its connection may have lost the snapshot: start over
+                self.results.clear()
+                previous.workspace.close()
+            raise
+        self._current = Snapshot(stamp, ws, ws.settings,
+                                 self.as_of or library.default_as_of(ws),
+                                 library.version(ws))  # fmt: skip
 
     def reload(self) -> Snapshot:
         """Forget every cached value and reopen the snapshot (the "recompute" action)."""
         with self._lock:
+            self._close()
             self._swap(self._stamp())
             assert self._current is not None
             return self._current
 
     def results_for(self, snap: Snapshot, as_of: date, settings: Settings) -> Any:
-        key = (snap.stamp, as_of, settings.to_json())
-        return self._once(self.results, key, lambda: library.compute(snap.workspace, as_of,
-                                                                      settings))
+        """The results for the current snapshot: cached, brought forward from an older one, or
+        computed."""
+        key = (as_of, settings.to_json())
+        # The connection reads the snapshot attached last, whichever ``snap`` the request holds:
+        # results are of that one, or their lazily computed tables would mix two snapshots.
+        found, current = self.results.get(key), self._current or snap
+        if found is not None and found.stamp == current.stamp:
+            return found.results
+        with self._lock:
+            current = self._current or snap
+            found = self.results.get(key)
+            if found is not None and found.stamp == current.stamp:
+                return found.results
+            computed = None if found is None else self._bring_forward(found, current)
+            if computed is None:
+                if found is not None:  # it may be half updated: never bring it forward again
+                    self.results.put(key, _DISCARDED)
+                results = library.compute(current.workspace, as_of, settings)
+                self.counts["computed"] += 1
+                computed = Computed(results, current.stamp, current.version,
+                                    library.dimensions(results))  # fmt: skip
+            return self.results.put(key, computed).results
+
+    def _bring_forward(self, found: Computed, current: Snapshot) -> Computed | None:
+        """``found`` updated to ``current`` by the customers changed since; None when the
+        changes are not known (or the update failed): compute afresh."""
+        if found.version == current.version:  # republished, same data
+            self.counts["unchanged"] += 1
+            return Computed(found.results, current.stamp, found.version, found.dimensions)
+        changed = library.changed_since(current.workspace, found.version)
+        if changed is None:
+            return None
+        try:
+            if not found.dimensions <= library.dimensions(found.results):
+                return None  # a dimension went away: its segments would linger
+            exact = library.update(found.results, changed)
+        except Exception:  # e.g. a new currency without a rate: computing says so properly
+            return None
+        self.counts["updated" if exact else "update_recomputed"] += 1
+        return Computed(found.results, current.stamp, current.version,
+                        library.dimensions(found.results))  # fmt: skip
 
     def cached(self, key: Hashable, make: Callable[[], T]) -> T:
         return self._once(self.values, key, make)  # type: ignore[no-any-return]
@@ -103,10 +172,13 @@ class Backend:
             found = cache.get(key)
             return found if found is not None else cache.put(key, make())
 
+    def _close(self) -> None:
+        self.results.clear()  # their cursors go with them
+        self.values.clear()
+        if self._current is not None:
+            self._current.workspace.close()
+            self._current = None
+
     def close(self) -> None:
         with self._lock:
-            self.results.clear()  # their cursors go with them
-            self.values.clear()
-            if self._current is not None:
-                self._current.workspace.close()
-                self._current = None
+            self._close()

@@ -14,12 +14,44 @@ from nrr.schema import Settings
 from nrr.store import Workspace
 from nrr.web.errors import ApiError
 
+Version = tuple[str | None, int]  # a store's identity and data version
 
-def open_reader(path: Path) -> Workspace:
-    """The published snapshot, read-only: a running import or sync never blocks it."""
+
+def open_reader(path: Path, previous: Workspace | None = None) -> Workspace:
+    """The published snapshot, read-only: a running import or sync never blocks it.
+
+    Given the reader opened before, the current snapshot replaces the old one on its connection,
+    where results computed on the old one keep their tables (see :func:`update`).
+    """
     from nrr import api
 
-    return api.open_snapshot(path)
+    return api.follow_snapshot(path, previous)
+
+
+def version(ws: Workspace) -> Version:
+    return ws.identity, ws.data_version
+
+
+def changed_since(ws: Workspace, before: Version) -> frozenset[str] | None:
+    """The customers changed between the ``before`` version of the store and the snapshot
+    ``ws``; None when that is not known (another store, or changes not recorded)."""
+    identity, number = before
+    if identity is None or identity != ws.identity:
+        return None
+    return ws.changed_since(number)
+
+
+def update(results: Any, changed: frozenset[str]) -> bool:
+    """Bring ``results`` to the data of the snapshot now attached, recomputing the ``changed``
+    customers only; False when the update could not be exact and recomputed everything."""
+    exact = bool(results.update(results.as_of, changed))
+    if not results.empty:
+        results.prepare(("all", *results.dimensions()))  # as compute does: a new one too
+    return exact
+
+
+def dimensions(results: Any) -> frozenset[str]:
+    return frozenset() if results.empty else frozenset(results.dimensions())
 
 
 def snapshot_file(path: Path) -> Path:
