@@ -30,6 +30,7 @@ SOURCE = "stripe"
 COUNTED_INVOICE_STATUSES = frozenset({"paid", "open"})
 LIVE_STATUSES = frozenset({"active", "past_due", "trialing"})
 NEVER_STARTED = frozenset({"incomplete", "incomplete_expired"})
+_ONE = Fraction(1)
 _MONTHS_PER = {"month": Fraction(1), "year": Fraction(12), "week": Fraction(12, 52),
                "day": Fraction(12, 365)}  # fmt: skip
 
@@ -330,9 +331,9 @@ def _fact_segment(fact: Obj, catalog: Catalog) -> _Segment:
     price = catalog.price(fact["price"])
     interval, count = _fact_interval(fact, price)
     amount, net = int(fact["amount"]), int(fact["net"])
-    net_share = Fraction(net, amount) if amount and fact["discounts"] else Fraction(1)
     discounts = []
-    for discount_id, taken in fact["discounts"]:
+    for discount_id, taken in fact["discounts"]:  # most lines have none
+        net_share = Fraction(net, amount) if amount else _ONE
         duration, end = _discount_meta(discount_id, catalog)
         discounts.append(
             _Discount(discount_id, monthly(taken * net_share, interval, count), duration, end)

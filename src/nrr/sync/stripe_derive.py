@@ -114,6 +114,12 @@ def _publish(
             con.register("_changed_lines", fresh)
         try:
             _replace_lines(con, changed, fresh is not None)
+            if changed is not None:  # readers recompute the customers of the swapped lines
+                workspace.note_changed(
+                    f"SELECT customer_id FROM {ALIAS}.retired UNION ALL "
+                    f"SELECT customer_id FROM {_changed_lines(fresh is not None)}",
+                    None if fresh is not None else {"changed": changed},
+                )
             if fresh is not None and store.handover is not None:
                 stripe_handover.replace_raw(
                     con, int(import_row["import_id"]), fresh, store.handover
@@ -124,7 +130,7 @@ def _publish(
             if fresh is not None:
                 con.unregister("_changed_lines")
         if changed is None or store.customers_changed(changed):
-            _replace_customers(con)
+            _replace_customers(con, None if changed is None else workspace)
         lines = con.execute(
             "SELECT count(*) FROM revenue_lines WHERE source = ?", [SOURCE]
         ).fetchall()[0][0]
@@ -133,7 +139,9 @@ def _publish(
             f"INSERT INTO imports ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
             list(row.values()),
         ).fetchall()
-        workspace.bump_version()  # the store's own counter: readers' caches key on it
+        # the store's own counter, with the customers noted above (after a full swap: all of
+        # them): readers' caches key on it, and bring results forward by those customers
+        workspace.bump_version()
         # This commit checkpoints at once instead of writing the changes to the log first
         # (DuckDB skips the log for a large commit that checkpoints): the snapshot published
         # next needs them in the database file anyway.
@@ -208,18 +216,42 @@ def _replace_raw(con: Any, import_id: int, changed: list[str] | None, in_memory:
     ).fetchall()
 
 
-def _replace_customers(con: Any) -> None:
-    con.execute("DELETE FROM customers WHERE source = ?", [SOURCE]).fetchall()
-    con.execute("DELETE FROM customer_attributes WHERE source = ?", [SOURCE]).fetchall()
-    # Customers deleted before the first sync are known only by the id their subscriptions carry.
-    con.execute(f"""
-        INSERT INTO customers
-        SELECT customer_id, name, '{SOURCE}' FROM {ALIAS}.customer_rows
-        UNION ALL
-        SELECT DISTINCT customer_id, NULL, '{SOURCE}' FROM {ALIAS}.derived_lines
-        WHERE customer_id NOT IN (SELECT customer_id FROM {ALIAS}.customer_rows)""").fetchall()
-    con.execute(f"""
-        INSERT INTO customer_attributes
-        SELECT customer_id, k, json_extract_string(attributes, '$."' || k || '"'), '{SOURCE}'
-        FROM (SELECT customer_id, attributes, unnest(json_keys(attributes)) AS k
-              FROM {ALIAS}.customer_rows)""").fetchall()
+# Customers deleted before the first sync are known only by the id their subscriptions carry.
+_CUSTOMERS = f"""
+    SELECT customer_id, name, '{SOURCE}' AS source FROM {ALIAS}.customer_rows
+    UNION ALL
+    SELECT DISTINCT customer_id, NULL, '{SOURCE}' FROM {ALIAS}.derived_lines
+    WHERE customer_id NOT IN (SELECT customer_id FROM {ALIAS}.customer_rows)"""
+_ATTRIBUTES = f"""
+    SELECT customer_id, k AS key, json_extract_string(attributes, '$."' || k || '"') AS value,
+           '{SOURCE}' AS source
+    FROM (SELECT customer_id, attributes, unnest(json_keys(attributes)) AS k
+          FROM {ALIAS}.customer_rows)"""
+
+
+def _replace_customers(con: Any, workspace: Workspace | None = None) -> None:
+    """The Stripe customers and attributes as the raw store has them. Given ``workspace`` (an
+    incremental publish), only the customers whose rows differ are replaced, and noted as changed
+    for readers: finding them costs about what replacing every row did."""
+    if workspace is None:
+        for table, rows in (("customers", _CUSTOMERS), ("customer_attributes", _ATTRIBUTES)):
+            con.execute(f"DELETE FROM {table} WHERE source = ?", [SOURCE]).fetchall()
+            con.execute(f"INSERT INTO {table} {rows}").fetchall()
+        return
+    from nrr.store import replaced_customers
+
+    differ = " UNION ".join(replaced_customers(table, SOURCE, rows) for table, rows in (
+        ("customers", _CUSTOMERS), ("customer_attributes", _ATTRIBUTES)))  # fmt: skip
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _customers_differ AS {differ}").fetchall()
+    workspace.note_changed("SELECT customer_id FROM _customers_differ")
+    for table, rows in (("customers", _CUSTOMERS), ("customer_attributes", _ATTRIBUTES)):
+        con.execute(
+            f"DELETE FROM {table} t USING _customers_differ d WHERE t.source = ? "
+            "AND t.customer_id IS NOT DISTINCT FROM d.customer_id",
+            [SOURCE],
+        ).fetchall()
+        con.execute(
+            f"INSERT INTO {table} SELECT n.* FROM ({rows}) AS n SEMI JOIN _customers_differ d "
+            "ON n.customer_id IS NOT DISTINCT FROM d.customer_id"
+        ).fetchall()
+    con.execute("DROP TABLE _customers_differ").fetchall()

@@ -68,16 +68,9 @@ def replace_raw(
         sorted(drop),
         "DELETE FROM raw_records WHERE source = $source AND source_ref IN (SELECT ref FROM _refs)",
     )
-    kept = {
-        r
-        for (r,) in _with(
-            con,
-            "_refs",
-            sorted(new),
-            "SELECT source_ref FROM raw_records WHERE source = $source "
-            "AND source_ref IN (SELECT ref FROM _refs)",
-        )
-    }
+    # The workspace held exactly the old lines' rows (each ref belongs to one subscription):
+    # those not dropped stay, without asking the table.
+    kept = (new & old) - drop
     payloads = _payloads(con, sorted(new - kept), handover)
     missing = sorted(payloads)
     table = pa.table(

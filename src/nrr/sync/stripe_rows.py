@@ -24,6 +24,10 @@ class Rows:
     key: str | None = None
     kind: str | None = None
     replaces: tuple[str, list[str]] | None = None  # (column, values): rows to delete first
+    # The oldest ``created`` among the objects (None: unknown). An object's creation time never
+    # changes, so the rows these replace have ``created`` >= it (or none): the delete skips
+    # every older part of the table by its statistics, which is most of it for new objects.
+    since: int | None = None
 
 
 def prepare(kind: str, records: list[dict[str, Any]], generation: int) -> list[Rows]:
@@ -33,6 +37,7 @@ def prepare(kind: str, records: list[dict[str, Any]], generation: int) -> list[R
     import pyarrow as pa
 
     ids = [str(r["id"]) for r in records]
+    since = oldest_created(records)
     out = [Rows("objects", pa.table({
         "kind": pa.array([kind] * len(records), pa.string()),
         "id": ids,
@@ -41,14 +46,25 @@ def prepare(kind: str, records: list[dict[str, Any]], generation: int) -> list[R
         "generation": pa.array([generation] * len(records), pa.int32()),
         "payload": _json_column(_without_lines(r) if kind == "invoice" else r
                                 for r in records),
-    }), key="id", kind=kind)]  # fmt: skip
+    }), key="id", kind=kind, since=since)]  # fmt: skip
     if kind == "invoice":
-        out.append(_facts_rows(records, ids))
+        out.append(_facts_rows(records, ids, since))
     elif kind == "customer":
         out.append(_customer_rows(records))
     if kind in ("invoice", "subscription", "customer"):
         out += _discount_rows(records)
     return out
+
+
+def oldest_created(records: Iterable[Mapping[str, Any]]) -> int | None:
+    """The smallest ``created`` of these objects; None when one of them has none."""
+    oldest: int | None = None
+    for record in records:
+        created = record.get("created")
+        if not isinstance(created, int) or isinstance(created, bool):
+            return None
+        oldest = created if oldest is None or created < oldest else oldest
+    return oldest
 
 
 def is_stub(record: Mapping[str, Any]) -> bool:
@@ -72,7 +88,7 @@ def _json_column(values: Iterable[Any]) -> Any:
     return pa.array([None if v is None else orjson.dumps(v) for v in values], pa.string())
 
 
-def _facts_rows(invoices: list[dict[str, Any]], ids: list[str]) -> Rows:
+def _facts_rows(invoices: list[dict[str, Any]], ids: list[str], since: int | None) -> Rows:
     """Every line of these invoices (replacing what was stored for them), with its fact."""
     import pyarrow as pa
 
@@ -104,7 +120,7 @@ def _facts_rows(invoices: list[dict[str, Any]], ids: list[str]) -> Rows:
             "payload": _json_column(columns["payload"]),
         }
     )
-    return Rows("line_facts", table, replaces=("invoice", ids))
+    return Rows("line_facts", table, replaces=("invoice", ids), since=since)
 
 
 def _customer_rows(customers: list[dict[str, Any]]) -> Rows:

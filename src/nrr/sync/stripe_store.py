@@ -278,7 +278,22 @@ class RawStore:
         if not ids:
             return []
         with self.reading() as reader:
-            return list(reader.objects(kind, ids))
+            # The row ids first, then the payloads by row id (one snapshot): a payload read
+            # beside the filter on ``id`` would be decompressed for every object of the kind.
+            reader.con.execute("BEGIN TRANSACTION").fetchall()
+            try:
+                rows = reader.con.execute(
+                    f"SELECT rowid FROM {ALIAS}.objects WHERE kind = ? "
+                    "AND id IN (SELECT unnest(?))",
+                    [kind, ids],
+                ).fetchall()
+                payloads = reader.con.execute(
+                    f"SELECT payload FROM {ALIAS}.objects WHERE rowid = ANY(?)",
+                    [[r[0] for r in rows]],
+                ).fetchall()
+            finally:
+                reader.con.execute("COMMIT").fetchall()
+            return [loads(p) for (p,) in payloads]
 
     def discounts(self) -> Mapping[str, dict[str, Any]]:
         """Every discount object seen expanded, by id (each parsed when first read)."""
@@ -366,15 +381,25 @@ class RawStore:
         """
         if CUSTOMERS_CHANGED in self.state():
             return True
-        row = self.con.execute(
-            f"""
-            SELECT count(*) FROM (
-                SELECT customer_id FROM {ALIAS}.derived_lines
-                WHERE subscription IN (SELECT unnest($subs::VARCHAR[]))
-                UNION ALL SELECT customer_id FROM {ALIAS}.retired)
-            WHERE customer_id NOT IN (SELECT customer_id FROM {ALIAS}.customer_rows)""",
-            {"subs": subscriptions},
-        ).fetchall()
+        fresh = self.derived_here(subscriptions)  # the lines in memory spare reading them
+        if fresh is not None:
+            self.con.register("_fresh_lines", fresh.select(["customer_id"]))
+        lines = (
+            "SELECT customer_id FROM _fresh_lines"
+            if fresh is not None
+            else f"SELECT customer_id FROM {ALIAS}.derived_lines "
+            "WHERE subscription IN (SELECT unnest($subs::VARCHAR[]))"
+        )
+        try:
+            row = self.con.execute(
+                f"""
+                SELECT count(*) FROM ({lines} UNION ALL SELECT customer_id FROM {ALIAS}.retired)
+                WHERE customer_id NOT IN (SELECT customer_id FROM {ALIAS}.customer_rows)""",
+                {} if fresh is not None else {"subs": subscriptions},
+            ).fetchall()
+        finally:
+            if fresh is not None:
+                self.con.unregister("_fresh_lines")
         return bool(row[0][0])
 
     def replace_derived(
@@ -481,17 +506,21 @@ def _upsert(rows: Rows, n: int, tables: dict[str, Any]) -> list[str]:
     import pyarrow as pa
 
     table, out = f"{ALIAS}.{rows.table}", []
+    # Rows being replaced were created no earlier than the objects replacing them: DuckDB skips
+    # the older row groups by their statistics (for new objects: the whole table).
+    since = "" if rows.since is None else f"(created >= {int(rows.since)} OR created IS NULL) AND "
     if rows.replaces is not None:
         column, values = rows.replaces
         tables[f"_gone{n}"] = pa.table({"value": pa.array(values, pa.string())})
-        out.append(f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM _gone{n})")
+        out.append(f"DELETE FROM {table} WHERE {since}{column} IN (SELECT value FROM _gone{n})")
     if not rows.data.num_rows:
         return out
     tables[f"_rows{n}"] = rows.data
     if rows.key is not None:
         kind = "" if rows.kind is None else f"kind = {_literal(rows.kind)} AND "
         out.append(
-            f"DELETE FROM {table} WHERE {kind}{rows.key} IN (SELECT {rows.key} FROM _rows{n})"
+            f"DELETE FROM {table} WHERE {kind}{since}{rows.key} IN "
+            f"(SELECT {rows.key} FROM _rows{n})"
         )
     out.append(f"INSERT INTO {table} BY NAME SELECT * FROM _rows{n}")
     return out

@@ -48,7 +48,9 @@ def _merge(parts: list[Rows]) -> Rows:
     replaces = None
     if first.replaces is not None:
         replaces = (first.replaces[0], [v for p in parts if p.replaces for v in p.replaces[1]])
-    return Rows(first.table, data, key=first.key, kind=first.kind, replaces=replaces)
+    sinces = [p.since for p in parts]
+    since = min(s for s in sinces if s is not None) if None not in sinces else None
+    return Rows(first.table, data, key=first.key, kind=first.kind, replaces=replaces, since=since)
 
 
 def _last_per_key(data: Any, key: str) -> Any:
