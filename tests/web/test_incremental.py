@@ -9,6 +9,8 @@ counts how it obtained each result: ``Backend.counts``).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -72,15 +74,23 @@ def _figures(client: TestClient) -> dict[str, Any]:
     return out
 
 
-def _fresh(folder: Path) -> dict[str, Any]:
-    """The figures of an app that computes everything from the current snapshot."""
+@contextmanager
+def _serving(folder: Path) -> Iterator[tuple[TestClient, Any]]:
+    """A client of an app over ``folder``, and the app's backend (closed afterwards)."""
     app = create_app(folder)
     try:
         with TestClient(app, base_url=BASE) as client:
-            return _figures(client)
+            yield client, app.state.backend
     finally:
-        assert app.state.backend.counts == {"computed": RESULTS}
         app.state.backend.close()
+
+
+def _fresh(folder: Path) -> dict[str, Any]:
+    """The figures of an app that computes everything from the current snapshot."""
+    with _serving(folder) as (client, backend):
+        figures = _figures(client)
+        assert backend.counts == {"computed": RESULTS}
+    return figures
 
 
 # May: c1 grows, c4 leaves, c6 arrives in a new country, c2 moves to DE.
@@ -92,18 +102,13 @@ def test_a_new_month_updates_the_results_to_the_figures_of_a_full_recompute(
     tmp_path: Path,
 ) -> None:
     folder = build(tmp_path / "ws")
-    app = create_app(folder)
-    backend = app.state.backend
-    try:
-        with TestClient(app, base_url=BASE) as client:
-            before = _figures(client)
-            assert backend.counts == {"computed": RESULTS}
-            assert before["/api/overview"][1]["mrr"] == 34000
-            _import(folder, MAY, MAY_COUNTRIES, ends={"c4": date(2024, 5, 20)})
-            after = _figures(client)
-            assert backend.counts == {"computed": RESULTS, "updated": RESULTS}
-    finally:
-        backend.close()
+    with _serving(folder) as (client, backend):
+        before = _figures(client)
+        assert backend.counts == {"computed": RESULTS}
+        assert before["/api/overview"][1]["mrr"] == 34000
+        _import(folder, MAY, MAY_COUNTRIES, ends={"c4": date(2024, 5, 20)})
+        after = _figures(client)
+        assert backend.counts == {"computed": RESULTS, "updated": RESULTS}
     assert after["/api/overview"][1]["mrr"] == 34000 + 2500 + 7000 - 3000
     assert after["/api/customers/c6"][0] == 200 and before["/api/customers/c6"][0] == 404
     assert after == _fresh(folder)
@@ -111,18 +116,13 @@ def test_a_new_month_updates_the_results_to_the_figures_of_a_full_recompute(
 
 def test_several_writes_between_requests_are_brought_forward_together(tmp_path: Path) -> None:
     folder = build(tmp_path / "ws")
-    app = create_app(folder)
-    backend = app.state.backend
-    try:
-        with TestClient(app, base_url=BASE) as client:
-            _figures(client)
-            _import(folder, MAY[:1], COUNTRIES)
-            _import(folder, MAY, MAY_COUNTRIES)  # the app never saw the snapshot between
-            _import(folder, MAY, MAY_COUNTRIES)  # nor this one: the same file, nothing changed
-            after = _figures(client)
-            assert backend.counts == {"computed": RESULTS, "updated": RESULTS}
-    finally:
-        backend.close()
+    with _serving(folder) as (client, backend):
+        _figures(client)
+        _import(folder, MAY[:1], COUNTRIES)
+        _import(folder, MAY, MAY_COUNTRIES)  # the app never saw the snapshot between
+        _import(folder, MAY, MAY_COUNTRIES)  # nor this one: the same file, nothing changed
+        after = _figures(client)
+        assert backend.counts == {"computed": RESULTS, "updated": RESULTS}
     assert after == _fresh(folder)
 
 
@@ -131,38 +131,28 @@ def test_older_data_falls_back_to_a_full_recompute_with_the_same_figures(
 ) -> None:
     """A customer billed before the first period: the update cannot be exact, and says so."""
     folder = build(tmp_path / "ws")
-    app = create_app(folder)
-    backend = app.state.backend
-    try:
-        with TestClient(app, base_url=BASE) as client:
-            _figures(client)
-            _import(folder, [*MAY, _line(22, "c7", date(2022, 6, 1), 900)], MAY_COUNTRIES)
-            after = _figures(client)
-            assert backend.counts == {"computed": RESULTS, "update_recomputed": RESULTS}
-    finally:
-        backend.close()
+    with _serving(folder) as (client, backend):
+        _figures(client)
+        _import(folder, [*MAY, _line(22, "c7", date(2022, 6, 1), 900)], MAY_COUNTRIES)
+        after = _figures(client)
+        assert backend.counts == {"computed": RESULTS, "update_recomputed": RESULTS}
     assert after["/api/cohorts"] != _figures_of_build(tmp_path)["/api/cohorts"]
     assert after == _fresh(folder)
 
 
 def test_a_write_that_does_not_say_what_it_changed_is_computed_afresh(tmp_path: Path) -> None:
     folder = build(tmp_path / "ws")
-    app = create_app(folder)
-    backend = app.state.backend
-    try:
-        with TestClient(app, base_url=BASE) as client:
-            _figures(client)
-            time.sleep(0.01)
-            with open_workspace(folder) as ws, ws.transaction() as con:  # a writer of its own
-                con.execute("UPDATE revenue_lines SET mrr_minor = 11000 "
-                            "WHERE line_id = 'billing.csv:2'").fetchall()  # fmt: skip
-                ws.bump_version()
-            with open_workspace(folder) as ws:
-                ws.publish_snapshot()
-            after = _figures(client)
-            assert backend.counts == {"computed": 2 * RESULTS}
-    finally:
-        backend.close()
+    with _serving(folder) as (client, backend):
+        _figures(client)
+        time.sleep(0.01)
+        with open_workspace(folder) as ws, ws.transaction() as con:  # a writer of its own
+            con.execute("UPDATE revenue_lines SET mrr_minor = 11000 "
+                        "WHERE line_id = 'billing.csv:2'").fetchall()  # fmt: skip
+            ws.bump_version()
+        with open_workspace(folder) as ws:
+            ws.publish_snapshot()
+        after = _figures(client)
+        assert backend.counts == {"computed": 2 * RESULTS}
     assert after["/api/overview"][1]["mrr"] == 34000 + 1000
     assert after == _fresh(folder)
 
