@@ -95,6 +95,8 @@ def _tables(res: Results) -> dict[str, Any]:
                            "movements": res.movements().to_pylist(),
                            "customers": res.customer_list(limit=1000).to_pylist(),
                            "mrr": res.customer_mrr(res.last_period).to_pylist()}  # fmt: skip
+    segment_of = res.bridge_segment_of("country", res.last_period).to_pylist()
+    out["segment of"] = sorted(segment_of, key=lambda r: str(r["customer_id"]))
     for by in (None, *DIMENSIONS):
         out[f"bridge {by}"] = res.bridge(by).to_pylist()
         for window in res.frame.windows if res.frame else ():
@@ -125,6 +127,7 @@ def test_update_equals_a_full_recompute(seed: int, name: str) -> None:
     res = compute_frames(lines, as_of=a, settings=settings, attributes=attributes, rates=rates)
     res.prepare(("all", *DIMENSIONS))
     res.customer_list()  # plans too
+    res.bridge_segment_of("country", index_of(b, settings.period))  # a drill-down asked before
 
     rows2, attrs2, changed = _next_month(rows, attrs, seed)
     lines2, attributes2 = _frames(rows2, attrs2)

@@ -64,6 +64,7 @@ class Results:
         self.rates_for = rates_for
         self._batches: list[pipeline.Batch] = []
         self._plans = False
+        self._segment_of: dict[tuple[str, int], pa.Table] = {}  # drill-downs ask per figure
         first = executor.scalar(pipeline.first_period_sql(settings, as_of))
         self.frame = None if first is None else pipeline.Frame(settings, as_of, int(str(first)))
         if self.frame is None:
@@ -193,6 +194,7 @@ class Results:
         same figures: no data before, a different first period, different rates for periods
         already reported, or an engine whose stage tables cannot be changed in place.
         """
+        self._segment_of.clear()
         splicer = cast(Splicer, self.executor) if hasattr(self.executor, "execute") else None
         old = self.frame
         first = self.executor.scalar(pipeline.first_period_sql(self.settings, as_of))
@@ -391,13 +393,16 @@ LIMIT $limit OFFSET $offset""",
     def bridge_segment_of(self, by: str, p: int) -> pa.Table:
         """The segment whose bridge counts each customer in period ``p``: where it was at p - 1
         if it paid then, else where it is at p."""
-        d = self._ensure(by)
-        return self.executor.query(
-            "SELECT k.customer_id, CASE WHEN s.p_from = ? AND s.prev_native > 0 THEN s.prev_seg "
-            f"ELSE s.seg END AS segment FROM seg_{d} s JOIN customer_keys k ON k.ck = s.ck "
-            "WHERE s.p_from <= ? AND ? < s.p_to",
-            [p, p, p],
-        )
+        found = self._segment_of.get((by, p))
+        if found is None:
+            d = self._ensure(by)
+            found = self._segment_of[(by, p)] = self.executor.query(
+                "SELECT k.customer_id, CASE WHEN s.p_from = ? AND s.prev_native > 0 "
+                f"THEN s.prev_seg ELSE s.seg END AS segment FROM seg_{d} s "
+                "JOIN customer_keys k ON k.ck = s.ck WHERE s.p_from <= ? AND ? < s.p_to",
+                [p, p, p],
+            )
+        return found
 
     def window_customers(self, p: int, window: int, by: str | None = None) -> pa.Table:
         """The cohort of the window ending at ``p``: each customer's MRR at t0 and t1 (t0 rates)."""
