@@ -213,7 +213,7 @@ class Results:
         prepare, merges, finish = pipeline.update_stages(frame, self._batches, self._plans)
         for stage in prepare[len(pipeline.frame_stages(frame)) :]:
             self.executor.run(stage)
-        if old.hashed_keys and self._keys_collide(splicer):
+        if old.hashed_keys and self._keys_collide():
             self._recompute(as_of)
             return False
         self._check_one_currency("customer_keys_delta")
@@ -224,7 +224,7 @@ class Results:
         self.frame, self.as_of = frame, as_of
         return True
 
-    def _keys_collide(self, splicer: Splicer) -> bool:
+    def _keys_collide(self) -> bool:
         """Two of the touched customers share a key, or one shares it with a stored customer."""
         if self._collided("customer_keys_delta"):
             return True
