@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from nrr.core import pipeline
 from nrr.core.periods import TTM_PERIODS, index_of, label
 from nrr.core.segments import BUILTIN_DIMENSIONS
+from nrr.engines.recent import Recent
 from nrr.schema import Settings
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class Results:
         self.rates_for = rates_for
         self._batches: list[pipeline.Batch] = []
         self._plans = False
-        self._segment_of: dict[tuple[str, int], pa.Table] = {}  # drill-downs ask per figure
+        self._recent: Recent[pa.Table] = Recent(16)  # drill-downs ask per figure, per period
         first = executor.scalar(pipeline.first_period_sql(settings, as_of))
         self.frame = None if first is None else pipeline.Frame(settings, as_of, int(str(first)))
         if self.frame is None:
@@ -194,7 +195,7 @@ class Results:
         same figures: no data before, a different first period, different rates for periods
         already reported, or an engine whose stage tables cannot be changed in place.
         """
-        self._segment_of.clear()
+        self._recent.clear()
         splicer = cast(Splicer, self.executor) if hasattr(self.executor, "execute") else None
         old = self.frame
         first = self.executor.scalar(pipeline.first_period_sql(self.settings, as_of))
@@ -308,6 +309,15 @@ class Results:
     def movements(
         self, p: int | None = None, movement: str | None = None, customer_id: str | None = None
     ) -> pa.Table:
+        if p is not None and customer_id is None:  # a drill-down: the period's, kept a while
+            import pyarrow.compute as pc
+
+            found = self._recent.get(("movements", p), lambda: self._movements(p, None, None))
+            _filters(p, movement)  # the same error for an unknown movement
+            return found if movement is None else found.filter(pc.field("movement") == movement)
+        return self._movements(p, movement, customer_id)
+
+    def _movements(self, p: int | None, movement: str | None, customer_id: str | None) -> pa.Table:
         where, params = _filters(p, movement, customer_id)
         return self.executor.query(
             "SELECT customer_id, p, movement, amount, mrr_before, mrr_after, churn_reason "
@@ -324,6 +334,9 @@ class Results:
     def customer_mrr(self, p: int) -> pa.Table:
         """Each paying customer's MRR in period ``p`` (reporting currency, that period's rate)."""
         self._ensure_plans()
+        return self._recent.get(("mrr", p), lambda: self._customer_mrr(p))
+
+    def _customer_mrr(self, p: int) -> pa.Table:
         return self.executor.query(
             "SELECT s.customer_id, s.currency, s.mrr_native, "
             "CAST(round(s.mrr_native * r.rate) AS BIGINT) AS mrr, s.plan "
@@ -393,16 +406,16 @@ LIMIT $limit OFFSET $offset""",
     def bridge_segment_of(self, by: str, p: int) -> pa.Table:
         """The segment whose bridge counts each customer in period ``p``: where it was at p - 1
         if it paid then, else where it is at p."""
-        found = self._segment_of.get((by, p))
-        if found is None:
-            d = self._ensure(by)
-            found = self._segment_of[(by, p)] = self.executor.query(
+        d = self._ensure(by)
+        return self._recent.get(
+            ("segment_of", d, p),
+            lambda: self.executor.query(
                 "SELECT k.customer_id, CASE WHEN s.p_from = ? AND s.prev_native > 0 "
                 f"THEN s.prev_seg ELSE s.seg END AS segment FROM seg_{d} s "
                 "JOIN customer_keys k ON k.ck = s.ck WHERE s.p_from <= ? AND ? < s.p_to",
                 [p, p, p],
-            )
-        return found
+            ),
+        )
 
     def window_customers(self, p: int, window: int, by: str | None = None) -> pa.Table:
         """The cohort of the window ending at ``p``: each customer's MRR at t0 and t1 (t0 rates)."""
