@@ -107,9 +107,12 @@ def compute_on_spark(
     master: str | None = None,
     staging: str | Path | None = None,
     work_dir: str | None = None,
+    conf: Mapping[str, str] | None = None,
 ) -> Results:
     """The same definitions run by Apache Spark, over Parquet (the layout ``nrr export --parquet``
-    writes, or a data lake path). Without ``parquet`` the workspace is exported to ``staging``."""
+    writes, or a data lake path). Without ``parquet`` the workspace is exported to ``staging``.
+    ``work_dir`` holds the stage results (required on a cluster); ``conf`` adds Spark settings
+    (``spark.sql.shuffle.partitions`` and the like) to the session's."""
     import tempfile
 
     from nrr.engines import parquet_layout, spark
@@ -121,13 +124,16 @@ def compute_on_spark(
         staging = Path(staging or tempfile.mkdtemp(prefix="nrr-spark-"))
         parquet_layout.write(workspace.con, staging / "inputs")
         parquet = str(staging / "inputs")
-    options = spark.SparkOptions(master=master or spark.DEFAULT_MASTER)
+    options = spark.SparkOptions(
+        master=master, extra=tuple((conf or {}).items())  # None: spark-submit's, else local
+    )
     return spark.compute(
         spark.session(options),
         as_of=as_of,
         settings=settings,
         folder=parquet,
         rates_for=_rates_for(settings),
+        work_dir=work_dir,
     )
 
 

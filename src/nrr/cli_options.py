@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -94,6 +94,19 @@ def split_settings(kwargs: dict[str, Any]) -> tuple[dict[str, Any], date | None]
     return overrides, kwargs.pop("as_of", None)
 
 
+def parse_spark_conf(values: Iterable[str]) -> dict[str, str]:
+    """``KEY=VALUE`` pairs, as spark-submit's ``--conf`` takes them."""
+    conf: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip().startswith("spark."):
+            raise click.BadParameter(
+                f"{item!r}: give a Spark setting as KEY=VALUE, e.g. spark.sql.shuffle.partitions=64"
+            )
+        conf[key.strip()] = value.strip()
+    return conf
+
+
 def with_workspace_results(func: Callable[..., Any]) -> Callable[..., Any]:
     """Open the workspace, apply overrides, compute, and pass (workspace, results) on."""
 
@@ -107,6 +120,7 @@ def with_workspace_results(func: Callable[..., Any]) -> Callable[..., Any]:
         engine = kwargs.pop("engine", "duckdb")
         spark_master, parquet = kwargs.pop("spark_master", None), kwargs.pop("parquet", None)
         work_dir = kwargs.pop("spark_work_dir", None)
+        spark_conf = kwargs.pop("spark_conf", None)
         try:
             ws = open_workspace(workspace, create=False)
         except WorkspaceError as exc:
@@ -123,6 +137,7 @@ def with_workspace_results(func: Callable[..., Any]) -> Callable[..., Any]:
                     parquet=parquet,
                     master=spark_master,
                     work_dir=work_dir,
+                    conf=spark_conf,
                 )
             else:
                 res = compute(ws, as_of=as_of or today(), settings=settings)

@@ -9,7 +9,13 @@ from typing import Any
 import click
 
 from nrr.cli import json_out
-from nrr.cli_options import json_option, setting_options, with_workspace_results, workspace_option
+from nrr.cli_options import (
+    json_option,
+    parse_spark_conf,
+    setting_options,
+    with_workspace_results,
+    workspace_option,
+)
 
 TABLE_PERIODS = 12
 
@@ -33,6 +39,14 @@ TABLE_PERIODS = 12
     "--spark-work-dir",
     help="Where Spark writes stage results (required on a cluster: "
     "a shared path such as hdfs://, s3a://, dbfs:/).",
+)
+@click.option(
+    "--spark-conf",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=lambda _ctx, _param, values: parse_spark_conf(values),
+    help="A Spark setting for this run, as spark-submit's --conf (repeatable), "
+    "e.g. spark.sql.shuffle.partitions=64.",
 )
 @click.option(
     "--parquet",

@@ -27,6 +27,8 @@ def spark() -> Iterator[SparkSession]:
             # tiny data: compiling generated code costs more than it saves
             ("spark.sql.codegen.wholeStage", "false"),
             ("spark.driver.memory", "1g"),
+            # adaptive planning re-plans every stage at run time: slower on tiny data
+            ("spark.sql.adaptive.enabled", "false"),
         ),
     )
     active = session(options)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 DEFAULT_MASTER = "local[*]"
+DEFAULT_SHUFFLE_PARTITIONS = 8  # local mode on a few cores; a cluster sets its own
 
 _COLUMNS = {
     "revenue_lines": REVENUE_LINES,
@@ -46,7 +47,7 @@ class SparkOptions:
     ``None`` keeps the one spark-submit (or a Databricks/EMR cluster) set, else local mode."""
 
     master: str | None = None
-    shuffle_partitions: int = 8
+    shuffle_partitions: int | None = None  # None: the one spark-submit set, else 8
     app_name: str = "nrr"
     extra: tuple[tuple[str, str], ...] = ()
 
@@ -64,11 +65,14 @@ def session(options: SparkOptions | None = None) -> SparkSession:
     builder = SparkSession.builder
     # Under spark-submit the JVM already carries the cluster's master: read it, never override.
     SparkContext._ensure_initialized()
-    if opts.master is not None or not SparkConf().contains("spark.master"):
+    given = SparkConf()
+    if opts.master is not None or not given.contains("spark.master"):
         builder = builder.master(opts.master or DEFAULT_MASTER)
+    if opts.shuffle_partitions is not None or not given.contains("spark.sql.shuffle.partitions"):
+        partitions = opts.shuffle_partitions or DEFAULT_SHUFFLE_PARTITIONS
+        builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
     builder = (
         builder.appName(opts.app_name)
-        .config("spark.sql.shuffle.partitions", str(opts.shuffle_partitions))
         .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
