@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pytest
@@ -241,3 +241,19 @@ def test_an_update_reads_the_rates_on_its_own_as_of_day() -> None:
     assert res.update(b, set()) is True
     fresh = compute_frames(lines_table(rows), as_of=b)
     assert res.bridge().to_pylist() == fresh.bridge().to_pylist()
+
+
+def test_two_segment_names_sharing_a_code_stop_the_computation() -> None:
+    rows, attrs = _company(0)
+    lines, attributes = _frames(rows, attrs)
+    res = compute_frames(lines, as_of=A, attributes=attributes, rates=rates_table(RATES))
+    res.prepare(("plan", "country"))
+    con = cast(Any, res.executor).con
+    labels = res.batch_of("country").table("labels")
+    for table, dim in (("plan_labels", "plan"), (labels, "country")):
+        code = con.execute(f"SELECT code FROM {table} WHERE dim = '{dim}' LIMIT 1").fetchone()[0]
+        con.execute(f"INSERT INTO {table} VALUES ('{dim}', {code}, 'zz-impostor')")
+        with pytest.raises(ValueError, match=f"the {dim} segments .* share an internal code"):
+            res._check_codes(res._batches)
+        con.execute(f"DELETE FROM {table} WHERE label = 'zz-impostor'")
+    res._check_codes(res._batches)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nrr.core.frame import OLD, OPEN, WHOLE, Frame, Scope, Stage, ident
-from nrr.core.segments import quote, segment_columns
+from nrr.core.segments import label_sql, labels_sql, quote, segment_columns
 
 # An interval contribution holds, per segment, what pieces add where they start (``t``) and take
 # away where they end: for the reporting currency as sums keyed by ``t`` (``n0 = n1 = 0``); for
@@ -89,7 +89,7 @@ def segs_stage(frame: Frame, batch: Batch, scope: Scope = WHOLE) -> Stage:
     joins: list[str] = []
     for i, dimension in enumerate(batch.dimensions):
         seg, prev_seg, join = segment_columns(
-            dimension, frame.settings, scope("plans"), scope("customer_keys"), alias=f"a{i}"
+            dimension, scope("plans"), scope("customer_keys"), alias=f"a{i}"
         )
         columns += [f"{seg} AS seg{i}", f"{prev_seg} AS prev_seg{i}"]
         if join:
@@ -101,13 +101,24 @@ def segs_stage(frame: Frame, batch: Batch, scope: Scope = WHOLE) -> Stage:
     )
 
 
-def segment_view(batch: Batch, dimension: str) -> Stage:
-    """One dimension's segments per stretch (``seg``, ``prev_seg``), for drill-downs."""
-    i = batch.dimensions.index(dimension)
+def labels_stage(batch: Batch) -> Stage | None:
+    """The labels of the batch's segment codes (``dim``, ``code``, ``label``), if any needs one.
+
+    Taken from the whole base's plans and attributes, so an update runs it again."""
+    parts = [sql for d in batch.dimensions if (sql := labels_sql(d)) is not None]
+    return Stage(batch.table("labels"), "\nUNION ALL\n".join(parts)) if parts else None
+
+
+def segment_view(frame: Frame, batch: Batch, dimension: str) -> Stage:
+    """One dimension's segments per stretch (``seg``, ``prev_seg``, by label), for drill-downs."""
+    i, labels = batch.dimensions.index(dimension), batch.table("labels")
+    seg, join = label_sql(dimension, frame.settings, f"b.seg{i}", labels, "l0")
+    prev_seg, prev_join = label_sql(dimension, frame.settings, f"b.prev_seg{i}", labels, "l1")
+    columns = ", ".join(f"b.{c}" for c in SEG_COLUMNS)
     return Stage(
         f"seg_{ident(dimension)}",
-        f"SELECT {', '.join(SEG_COLUMNS)}, seg{i} AS seg, prev_seg{i} AS prev_seg "
-        f"FROM {batch.table('segs')}",
+        f"SELECT {columns}, {seg} AS seg, {prev_seg} AS prev_seg "
+        f"FROM {batch.table('segs')} b {join} {prev_join}",
         view=True,
     )
 
@@ -244,15 +255,20 @@ def batch_contributions(frame: Frame, batch: Batch, scope: Scope = WHOLE) -> lis
     return out
 
 
-def rollup_stage(c: Contribution, batch: Batch, name: str) -> Stage:
-    """A batch contribution summed up to each of its dimensions, keyed by ``dim`` and ``seg``."""
-    rest = [k for k in c.keys if k not in batch.segs]
+def rollup_stage(frame: Frame, c: Contribution, batch: Batch, name: str) -> Stage:
+    """A batch contribution summed up to each of its dimensions, keyed by ``dim`` and ``seg``
+    (the segment's label: each label has one code, so labelling needs no second sum)."""
+    rest = ", ".join(k for k in c.keys if k not in batch.segs)
     summed = ", ".join(f"CAST(sum({v}) AS BIGINT) AS {v}" for v in c.sums)
-    parts = [
-        f"SELECT {quote(dimension)} AS dim, {seg} AS seg, {', '.join(rest)}, {summed} "
-        f"FROM {c.name} GROUP BY {', '.join([seg, *rest])} HAVING {_nonzero(c.sums)}"
-        for dimension, seg in zip(batch.dimensions, batch.segs, strict=True)
-    ]
+    columns = ", ".join(f"x.{k}" for k in c.keys + c.sums if k not in batch.segs)
+    parts = []
+    for dimension, seg in zip(batch.dimensions, batch.segs, strict=True):
+        label, join = label_sql(dimension, frame.settings, "x.code", batch.table("labels"), "l")
+        parts.append(
+            f"SELECT {quote(dimension)} AS dim, {label} AS seg, {columns} FROM ("
+            f"SELECT {seg} AS code, {rest}, {summed} FROM {c.name} GROUP BY {seg}, {rest} "
+            f"HAVING {_nonzero(c.sums)}) AS x {join}"
+        )
     return Stage(name, "\nUNION ALL\n".join(parts))
 
 
@@ -261,11 +277,13 @@ def rollup_stages(frame: Frame, batch: Batch) -> list[Stage]:
     dimension's segment view."""
     kinds = ["lvc", "fxc", "mvc", *(f"wcc_{w}" for w in frame.windows if w > 1)]
     contributions = batch_contributions(frame, batch)
-    stages = [
-        rollup_stage(c, batch, batch.table(kind))
+    labels = labels_stage(batch)
+    stages = [] if labels is None else [labels]
+    stages += [
+        rollup_stage(frame, c, batch, batch.table(kind))
         for kind, c in zip(kinds, contributions, strict=True)
     ]
-    return stages + [segment_view(batch, dimension) for dimension in batch.dimensions]
+    return stages + [segment_view(frame, batch, dimension) for dimension in batch.dimensions]
 
 
 def cohort_contribution(scope: Scope = WHOLE) -> Contribution:

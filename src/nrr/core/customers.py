@@ -18,6 +18,7 @@ from nrr.core.frame import (
     to_reporting,
 )
 from nrr.core.periods import index_sql, reading_day
+from nrr.core.segments import code_sql
 
 
 def rates_stage(frame: Frame) -> Stage:
@@ -179,14 +180,15 @@ def plans_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
     Only the plan segment and customer lists need it, so it is computed on demand: the range join
     of lines against stretches is one of the dearer steps. Equal lines go to the plan first in
     alphabetical order (the rank only orders, so it may be taken over any subset of plans). The
-    aggregate and the join for the previous stretch carry the rank, a number, not the text.
+    aggregate and the join for the previous stretch carry the rank, a number, not the text; the
+    result carries the plan's code (``segments.code_sql``), which ``plan_labels`` names.
     """
     lines, stretches = scope("lines"), scope("stretches")
     return Stage(
         scope("plans"),
         f"""
 WITH plan_rank AS (
-  SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
+  SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank, {code_sql("plan")} AS code
   FROM (SELECT DISTINCT plan FROM {lines} WHERE plan IS NOT NULL AND NOT discount) AS d
 ), ranked AS (
   SELECT l.ck, l.mrr * 1000000 - r.plan_rank AS weight, r.plan_rank, l.p_from, l.p_to
@@ -198,7 +200,7 @@ WITH plan_rank AS (
   LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
   GROUP BY s.ck, s.p_from, s.p_to
 )
-SELECT s.ck, s.p_from, r.plan, rq.plan AS prev_plan
+SELECT s.ck, s.p_from, r.code AS plan_code, rq.code AS prev_plan_code
 FROM planned s
 LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
 LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
@@ -301,13 +303,30 @@ WHERE c <> a
 # What the contributions and drill-downs read of a stretch, besides its segments.
 
 
+def plan_labels_stage() -> Stage:
+    """Every plan's code and name (``dim``, ``code``, ``label``)."""
+    source = "SELECT DISTINCT plan AS label FROM lines WHERE plan IS NOT NULL"
+    return Stage("plan_labels", f"SELECT 'plan' AS dim, {code_sql('label')} AS code, label "
+                                f"FROM ({source}) AS d")  # fmt: skip
+
+
+def named_plans_stage() -> Stage:
+    """Each stretch's plan by name (``ck``, ``p_from``, ``plan``)."""
+    return Stage(
+        "named_plans",
+        "SELECT p.ck, p.p_from, l.label AS plan FROM plans p "
+        "LEFT JOIN plan_labels l ON l.code = p.plan_code",
+        view=True,
+    )
+
+
 def named_stretches_stage() -> Stage:
     """Stretches with the customer's own id and plan, for lists and drill-downs."""
     return Stage(
         "named_stretches",
         "SELECT k.customer_id, s.*, p.plan FROM stretches s "
         "JOIN customer_keys k ON k.ck = s.ck "
-        "LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from",
+        "LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from",
         view=True,
     )
 

@@ -29,6 +29,7 @@ from nrr.core.contributions import (
     Contribution,
     batch_contributions,
     cohort_contribution,
+    labels_stage,
     merge_stage,
     old_rows_stages,
     rollup_stage,
@@ -42,9 +43,11 @@ from nrr.core.customers import (
     lines_stage,
     movements_stage,
     named_movements_stage,
+    named_plans_stage,
     named_stretches_stage,
     periods_stage,
     pieces_stage,
+    plan_labels_stage,
     plans_stage,
     rates_stage,
     stretches_stage,
@@ -73,7 +76,7 @@ from nrr.core.frame import (
 
 __all__ = [
     "OPEN", "Batch", "Contribution", "Frame", "Scope", "Stage", "crossing_customers_sql",
-    "first_period_sql", "ident", "retention_stage",
+    "first_period_sql", "ident", "labels_stage", "retention_stage",
 ]  # fmt: skip
 
 # Per-customer tables an update splices: the touched customers' rows are replaced by theirs
@@ -114,7 +117,7 @@ def plan_stages(frame: Frame, scope: Scope = WHOLE) -> list[Stage]:
     """Plans per stretch and (for the whole base) the customer-named stretches that show them."""
     if scope.partial:
         return [plans_stage(frame, scope)]
-    return [plans_stage(frame), named_stretches_stage()]
+    return [plans_stage(frame), plan_labels_stage(), named_plans_stage(), named_stretches_stage()]
 
 
 def finish_stages(frame: Frame, batch: Batch) -> list[Stage]:
@@ -141,7 +144,7 @@ def window_stages(frame: Frame, batch: Batch, window: int) -> list[Stage]:
     """A window's contribution, roll-up and finished table, for any window length (the one-period
     window is normally derived from the bridge; this is the general formulation)."""
     c = window_contribution(frame, batch, WHOLE, window)
-    rollup = rollup_stage(c, batch, batch.table(f"wcc_{window}"))
+    rollup = rollup_stage(frame, c, batch, batch.table(f"wcc_{window}"))
     return [c.stage, rollup, window_changes_stage(frame, batch, window)]
 
 
@@ -170,7 +173,7 @@ def update_stages(
     prepare += [segs_stage(frame, batch, TOUCHED) for batch in batches]
     prepare += [c.stage for c in contributions(frame, batches, TOUCHED)]
     merges = [merge_stage(c) for c in contributions(frame, batches, WHOLE)]
-    finish = [cohorts_stage(frame)]
+    finish = [cohorts_stage(frame)] + ([plan_labels_stage()] if plans else [])
     for batch in batches:
         finish += finish_stages(frame, batch)
     return prepare, merges, finish

@@ -32,32 +32,70 @@ def _band_case(column: str, settings: Settings) -> str:
     return f"CASE {whens} END"
 
 
+def code_sql(text: str) -> str:
+    """A segment's integer code from its label: 63 bits of the engine's hash (NULL stays NULL).
+
+    Stretches carry codes, not labels: copying and grouping a million rows of numbers costs a
+    fraction of the same rows of text. Labels come back when the sums are rolled up.
+    """
+    return f"CASE WHEN {text} IS NOT NULL THEN CAST(hash({text}) >> 1 AS BIGINT) END"
+
+
 def segment_columns(
     dimension: str,
-    settings: Settings,
     plans: str = "plans",
     keys: str = "customer_keys",
     alias: str = "a",
 ) -> tuple[str, str, str]:
-    """(segment expr, previous-segment expr, join clause) for a dimension over ``stretches b``.
+    """(segment code, previous segment's code, join clause) for a dimension over ``stretches b``.
 
     ``all`` is the company as a single segment; ``plan`` the plan of the customer's largest line;
     ``size`` the size band; anything else a customer attribute key. ``plans`` and ``keys`` name
     the tables the joins read (the whole base, or the customers an update touches); ``alias``
-    names an attribute's join, so several can be joined at once.
+    names an attribute's join, so several can be joined at once. Plans carry their codes.
     """
     if dimension == "all":
-        return "'all'", "'all'", ""
+        return "0", "0", ""
     if dimension == "plan":
         join = f"LEFT JOIN {plans} pl ON pl.ck = b.ck AND pl.p_from = b.p_from"
-        return "coalesce(pl.plan, '(none)')", "coalesce(pl.prev_plan, '(none)')", join
+        return "pl.plan_code", "pl.prev_plan_code", join
     if dimension == "size":
-        return _band_case("b.band", settings), _band_case("b.prev_band", settings), ""
+        return "b.band", "b.prev_band", ""
     join = (
-        "LEFT JOIN (SELECT k.ck, max(a.value) AS value FROM customer_attributes a "
+        f"LEFT JOIN (SELECT k.ck, {code_sql('max(a.value)')} AS code FROM customer_attributes a "
         f"JOIN {keys} k ON k.customer_id = a.customer_id "
-        f"WHERE a.key = {quote(dimension)} GROUP BY k.ck) AS {alias} "
-        f"ON {alias}.ck = b.ck"
+        f"WHERE a.key = {quote(dimension)} GROUP BY k.ck) AS {alias} ON {alias}.ck = b.ck"
     )
-    value = f"coalesce({alias}.value, '(unknown)')"
-    return value, value, join
+    return f"{alias}.code", f"{alias}.code", join
+
+
+def labels_sql(dimension: str) -> str | None:
+    """Every code of a dimension with its label (``code``, ``label``); None for the dimensions
+    whose codes are labelled by ``label_sql`` alone."""
+    if dimension in ("all", "size"):
+        return None
+    if dimension == "plan":
+        return "SELECT dim, code, label FROM plan_labels"
+    source = (
+        "SELECT DISTINCT value AS label FROM customer_attributes "
+        f"WHERE key = {quote(dimension)} AND value IS NOT NULL"
+    )
+    return (
+        f"SELECT {quote(dimension)} AS dim, {code_sql('label')} AS code, label "
+        f"FROM ({source}) AS d"
+    )
+
+
+def label_sql(
+    dimension: str, settings: Settings, code: str, table: str, alias: str
+) -> tuple[str, str]:
+    """(label expression, join clause) turning a segment ``code`` column back into its label,
+    joining the labels ``table`` (``labels_sql``'s rows) as ``alias`` where it needs to."""
+    if dimension == "all":
+        return "'all'", ""
+    if dimension == "size":
+        return _band_case(code, settings), ""
+    missing = "(none)" if dimension == "plan" else "(unknown)"
+    return f"coalesce({alias}.label, {quote(missing)})", (
+        f"LEFT JOIN {table} {alias} ON {alias}.dim = {quote(dimension)} AND {alias}.code = {code}"
+    )

@@ -155,6 +155,7 @@ class Results:
             for stage in pipeline.plan_stages(self.frame):
                 self.executor.run(stage)
             self._plans = True
+            self._check_codes([])
 
     def batch_of(self, dimension: str) -> pipeline.Batch:
         return next(b for b in self._batches if dimension in b.dimensions)
@@ -180,6 +181,7 @@ class Results:
         for stage in pipeline.batch_stages(self.frame, batch):
             self.executor.run(stage)
         self._batches.append(batch)
+        self._check_codes([batch])
 
     def _ensure(self, dimension: str) -> str:
         self.prepare([dimension])
@@ -222,8 +224,27 @@ class Results:
         self._splice(splicer)
         for stage in merges + finish:
             self.executor.run(stage)
+        self._check_codes(self._batches)
         self.frame, self.as_of = frame, as_of
         return True
+
+    def _check_codes(self, batches: list[pipeline.Batch]) -> None:
+        """Segments are grouped by a hash of their names: two names sharing one (about one chance
+        in 10^11 for ten thousand names) would merge their sums, so it stops instead."""
+        tables = (["plan_labels"] if self._plans else []) + [
+            b.table("labels") for b in batches if pipeline.labels_stage(b) is not None
+        ]
+        for table in tables:
+            shared = self.executor.query(
+                f"SELECT dim, min(label) AS a, max(label) AS b FROM {table} "
+                "GROUP BY dim, code HAVING count(*) > 1"
+            ).to_pylist()
+            if shared:
+                r = shared[0]
+                raise ValueError(
+                    f"the {r['dim']} segments {r['a']!r} and {r['b']!r} share an internal code; "
+                    "rename one of them (for example with a trailing space) and compute again"
+                )
 
     def _keys_collide(self) -> bool:
         """Two of the touched customers share a key, or one shares it with a stored customer."""
@@ -393,7 +414,7 @@ SELECT k.customer_id, n.name, s.currency,
 FROM stretches s
 JOIN customer_keys k ON k.ck = s.ck
 JOIN rates r ON r.currency = s.currency AND r.p = $p
-LEFT JOIN plans pl ON pl.ck = s.ck AND pl.p_from = s.p_from
+LEFT JOIN named_plans pl ON pl.ck = s.ck AND pl.p_from = s.p_from
 LEFT JOIN last l ON l.ck = s.ck
 LEFT JOIN names n ON n.customer_id = k.customer_id
 {where}

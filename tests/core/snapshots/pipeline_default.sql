@@ -145,7 +145,7 @@ WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING A
 
 -- plans
 WITH plan_rank AS (
-  SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank
+  SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank, CASE WHEN plan IS NOT NULL THEN CAST(hash(plan) >> 1 AS BIGINT) END AS code
   FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND NOT discount) AS d
 ), ranked AS (
   SELECT l.ck, l.mrr * 1000000 - r.plan_rank AS weight, r.plan_rank, l.p_from, l.p_to
@@ -157,17 +157,23 @@ WITH plan_rank AS (
   LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
   GROUP BY s.ck, s.p_from, s.p_to
 )
-SELECT s.ck, s.p_from, r.plan, rq.plan AS prev_plan
+SELECT s.ck, s.p_from, r.code AS plan_code, rq.code AS prev_plan_code
 FROM planned s
 LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
 LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
 LEFT JOIN plan_rank rq ON rq.plan_rank = q.plan_rank
 
+-- plan_labels
+SELECT 'plan' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT plan AS label FROM lines WHERE plan IS NOT NULL) AS d
+
+-- named_plans (view)
+SELECT p.ck, p.p_from, l.label AS plan FROM plans p LEFT JOIN plan_labels l ON l.code = p.plan_code
+
 -- named_stretches (view)
-SELECT k.customer_id, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN plans p ON p.ck = s.ck AND p.p_from = s.p_from
+SELECT k.customer_id, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from
 
 -- segs_b0 (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, 'all' AS seg0, 'all' AS prev_seg0 FROM stretches b
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, 0 AS seg0, 0 AS prev_seg0 FROM stretches b
 
 -- lvj_b0
 WITH pieces AS (SELECT seg0, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b0 WHERE mrr_native > 0),
@@ -249,19 +255,19 @@ FROM deltas GROUP BY seg0, currency, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
 
 -- lvc_b0
-SELECT 'all' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
+SELECT 'all' AS dim, 'all' AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.mrr, x.customers FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0) AS x
 
 -- fxc_b0
-SELECT 'all' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0
+SELECT 'all' AS dim, 'all' AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.fx FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0) AS x
 
 -- mvc_b0
-SELECT 'all' AS dim, seg0 AS seg, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b0 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0
+SELECT 'all' AS dim, 'all' AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b0 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x
 
 -- wcc_12_b0
-SELECT 'all' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+SELECT 'all' AS dim, 'all' AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x
 
 -- seg_all (view)
-SELECT ck, p_from, p_to, currency, mrr_native, prev_native, movement, amount, seg0 AS seg, prev_seg0 AS prev_seg FROM segs_b0
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, 'all' AS seg, 'all' AS prev_seg FROM segs_b0 b
 
 -- levels_b0
 WITH home_summed AS (
@@ -412,7 +418,7 @@ SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, ex
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_12_b0 WHERE dim = 'all'
 
 -- segs_b1
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(pl.plan, '(none)') AS seg0, coalesce(pl.prev_plan, '(none)') AS prev_seg0, CASE WHEN b.band = 0 THEN '< 100' WHEN b.band = 1 THEN '100–500' WHEN b.band = 2 THEN '500–2,000' WHEN b.band = 3 THEN '≥ 2,000' END AS seg1, CASE WHEN b.prev_band = 0 THEN '< 100' WHEN b.prev_band = 1 THEN '100–500' WHEN b.prev_band = 2 THEN '500–2,000' WHEN b.prev_band = 3 THEN '≥ 2,000' END AS prev_seg1, coalesce(a2.value, '(unknown)') AS seg2, coalesce(a2.value, '(unknown)') AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT k.ck, max(a.value) AS value FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a2 ON a2.ck = b.ck
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, pl.plan_code AS seg0, pl.prev_plan_code AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT k.ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a2 ON a2.ck = b.ck
 
 -- lvj_b1
 WITH pieces AS (SELECT seg0, seg1, seg2, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b1 WHERE mrr_native > 0),
@@ -493,42 +499,47 @@ SELECT seg0, seg1, seg2, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAS
 FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
 
+-- labels_b1
+SELECT dim, code, label FROM plan_labels
+UNION ALL
+SELECT 'country' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT value AS label FROM customer_attributes WHERE key = 'country' AND value IS NOT NULL) AS d
+
 -- lvc_b1
-SELECT 'plan' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.mrr, x.customers FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, seg1 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.mrr, x.customers FROM (SELECT seg1 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, seg2 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.mrr, x.customers FROM (SELECT seg2 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- fxc_b1
-SELECT 'plan' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.fx FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, seg1 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.fx FROM (SELECT seg1 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, seg2 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.fx FROM (SELECT seg2 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- mvc_b1
-SELECT 'plan' AS dim, seg0 AS seg, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, seg1 AS seg, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg1, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg1 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg1, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, seg2 AS seg, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg2, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg2 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg2, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- wcc_12_b1
-SELECT 'plan' AS dim, seg0 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, seg1 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg1 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, seg2 AS seg, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg2 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- seg_plan (view)
-SELECT ck, p_from, p_to, currency, mrr_native, prev_native, movement, amount, seg0 AS seg, prev_seg0 AS prev_seg FROM segs_b1
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(l0.label, '(none)') AS seg, coalesce(l1.label, '(none)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'plan' AND l0.code = b.seg0 LEFT JOIN labels_b1 l1 ON l1.dim = 'plan' AND l1.code = b.prev_seg0
 
 -- seg_size (view)
-SELECT ck, p_from, p_to, currency, mrr_native, prev_native, movement, amount, seg1 AS seg, prev_seg1 AS prev_seg FROM segs_b1
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, CASE WHEN b.seg1 = 0 THEN '< 100' WHEN b.seg1 = 1 THEN '100–500' WHEN b.seg1 = 2 THEN '500–2,000' WHEN b.seg1 = 3 THEN '≥ 2,000' END AS seg, CASE WHEN b.prev_seg1 = 0 THEN '< 100' WHEN b.prev_seg1 = 1 THEN '100–500' WHEN b.prev_seg1 = 2 THEN '500–2,000' WHEN b.prev_seg1 = 3 THEN '≥ 2,000' END AS prev_seg FROM segs_b1 b
 
 -- seg_country (view)
-SELECT ck, p_from, p_to, currency, mrr_native, prev_native, movement, amount, seg2 AS seg, prev_seg2 AS prev_seg FROM segs_b1
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(l0.label, '(unknown)') AS seg, coalesce(l1.label, '(unknown)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'country' AND l0.code = b.seg2 LEFT JOIN labels_b1 l1 ON l1.dim = 'country' AND l1.code = b.prev_seg2
 
 -- levels_b1
 WITH home_summed AS (
