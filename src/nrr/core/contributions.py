@@ -256,20 +256,27 @@ def batch_contributions(frame: Frame, batch: Batch, scope: Scope = WHOLE) -> lis
 
 
 def rollup_stage(frame: Frame, c: Contribution, batch: Batch, name: str) -> Stage:
-    """A batch contribution summed up to each of its dimensions, keyed by ``dim`` and ``seg``
-    (the segment's label: each label has one code, so labelling needs no second sum)."""
-    rest = ", ".join(k for k in c.keys if k not in batch.segs)
-    summed = ", ".join(f"CAST(sum({v}) AS BIGINT) AS {v}" for v in c.sums)
-    columns = ", ".join(f"x.{k}" for k in c.keys + c.sums if k not in batch.segs)
+    """A batch contribution summed up to each of its dimensions, keyed by ``dim`` and ``seg``."""
+    rest = [k for k in c.keys if k not in batch.segs]
+    return Stage(name, rollup_sql(frame, batch, c.name, rest, list(c.sums)))
+
+
+def rollup_sql(frame: Frame, batch: Batch, source: str, rest: list[str], sums: list[str]) -> str:
+    """``source`` (keyed by the batch's segment codes and ``rest``) summed up to each dimension,
+    keyed by ``dim``, ``seg`` (the segment's label: each label has one code, so labelling needs
+    no second sum) and ``rest``."""
+    keys = ", ".join(rest)
+    summed = ", ".join(f"CAST(sum({v}) AS BIGINT) AS {v}" for v in sums)
+    columns = ", ".join(f"x.{k}" for k in rest + sums)
     parts = []
     for dimension, seg in zip(batch.dimensions, batch.segs, strict=True):
         label, join = label_sql(dimension, frame.settings, "x.code", batch.table("labels"), "l")
         parts.append(
             f"SELECT {quote(dimension)} AS dim, {label} AS seg, {columns} FROM ("
-            f"SELECT {seg} AS code, {rest}, {summed} FROM {c.name} GROUP BY {seg}, {rest} "
-            f"HAVING {_nonzero(c.sums)}) AS x {join}"
+            f"SELECT {seg} AS code, {keys}, {summed} FROM {source} GROUP BY {seg}, {keys} "
+            f"HAVING {_nonzero(sums)}) AS x {join}"
         )
-    return Stage(name, "\nUNION ALL\n".join(parts))
+    return "\nUNION ALL\n".join(parts)
 
 
 def rollup_stages(frame: Frame, batch: Batch) -> list[Stage]:

@@ -8,7 +8,7 @@ stage finishes every dimension of the batch; ``dimension_views`` gives each dime
 
 from __future__ import annotations
 
-from nrr.core.contributions import FX_SUMS, LEVEL_SUMS, WINDOW_SUMS, Batch
+from nrr.core.contributions import FX_SUMS, LEVEL_SUMS, WINDOW_SUMS, Batch, rollup_sql
 from nrr.core.frame import Frame, Stage, convert, ident
 from nrr.core.segments import quote
 
@@ -24,17 +24,25 @@ RETENTION_COLUMNS = (
 
 
 def interval_finish(
-    frame: Frame, name: str, contribution: str, sums: dict[str, str], shift: int = 0,
+    frame: Frame, batch: Batch, name: str, kind: str, sums: dict[str, str], shift: int = 0,
     rate_shift: int = 0,
 ) -> Stage:  # fmt: skip
-    """Per dimension, segment and period, the sums of an interval contribution. Results are keyed
-    by ``p = t + shift``; foreign values convert at the rate of period t + rate_shift (``a_prev``
-    at t - 1).
+    """Per dimension, segment and period, the sums of an interval contribution (``kind`` ``lv``
+    names the rolled-up ``lvc`` and the joint ``lvj``; ``wc_12``: ``wcc_12``, ``wcj_12``).
+    Results are keyed by ``p = t + shift``; foreign values convert at the rate of period
+    t + rate_shift (``a_prev`` at t - 1).
 
-    Reporting-currency sums are running totals of what pieces add and take away. Foreign pieces
-    change value with the rates, so only their counts by identical value are expanded per
-    period: the cost follows change points and distinct amounts, never customers × periods.
+    Reporting-currency sums are running totals of what pieces add and take away, read rolled up
+    (a grid of every segment and period carries them). Foreign pieces change value with the
+    rates, so only their counts by identical value are expanded per period: the cost follows
+    change points and distinct amounts, never customers × periods. They are expanded from the
+    joint contribution, before the roll-up, which would repeat each of its rows once per
+    dimension; the sums are linear in the counts, so rolling them up afterwards is exact.
     """
+    head, _, tail = kind.partition("_")
+    contribution = batch.table(f"{head}c{_ + tail}")
+    joint = batch.table(f"{head}j{_ + tail}")
+    segs = ", ".join(batch.segs)
     cur = frame.settings.reporting_currency
     conv = {
         k: v.format(a=convert("n0", "r"), b=convert("n1", "r"), a_prev=convert("n0", "rp"))
@@ -62,18 +70,20 @@ WITH home_summed AS (
   SELECT g.dim, g.seg, g.p, {running}
   FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT {segs}, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM {contribution} WHERE currency <> '{cur}'
-  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.dim, f.seg, ps.p + {shift} AS p, {foreign}
+  FROM {joint} WHERE currency <> '{cur}'
+  WINDOW w AS (PARTITION BY {segs}, currency, n0, n1 ORDER BY t)
+), fjoint AS (
+  SELECT {", ".join(f"f.{s}" for s in batch.segs)}, ps.p + {shift} AS p, {foreign}
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + {rate_shift}
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.dim, f.seg, ps.p + {shift}
+  GROUP BY {", ".join(f"f.{s}" for s in batch.segs)}, ps.p + {shift}
+), fsums AS (
+{rollup_sql(frame, batch, "fjoint", ["p"], keys)}
 )
 SELECT h.dim, h.seg, h.p, {total}
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
@@ -83,18 +93,18 @@ FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
 def levels_stage(frame: Frame, batch: Batch) -> Stage:
     """MRR (reporting currency, each period's own rate) and paying customers per segment."""
-    return interval_finish(frame, batch.table("levels"), batch.table("lvc"), LEVEL_SUMS)
+    return interval_finish(frame, batch, batch.table("levels"), "lv", LEVEL_SUMS)
 
 
 def fx_stage(frame: Frame, batch: Batch) -> Stage:
     """The exchange-rate effect per segment and period."""
-    return interval_finish(frame, batch.table("fx"), batch.table("fxc"), FX_SUMS)
+    return interval_finish(frame, batch, batch.table("fx"), "fx", FX_SUMS)
 
 
 def window_changes_stage(frame: Frame, batch: Batch, window: int) -> Stage:
     """Per window end t1 = t0 + window, what changed for the customers paying at t0."""
-    name, contribution = batch.table(f"wchanges_{window}"), batch.table(f"wcc_{window}")
-    return interval_finish(frame, name, contribution, WINDOW_SUMS, shift=window)
+    name = batch.table(f"wchanges_{window}")
+    return interval_finish(frame, batch, name, f"wc_{window}", WINDOW_SUMS, shift=window)
 
 
 def bridge_stage(frame: Frame, batch: Batch) -> Stage:

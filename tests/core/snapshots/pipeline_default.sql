@@ -281,18 +281,20 @@ WITH home_summed AS (
   SELECT g.dim, g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
   FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM lvc_b0 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.dim, f.seg, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END)) AS mrr, sum(f.cnt * (1)) AS customers
+  FROM lvj_b0 WHERE currency <> 'EUR'
+  WINDOW w AS (PARTITION BY seg0, currency, n0, n1 ORDER BY t)
+), fjoint AS (
+  SELECT f.seg0, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END)) AS mrr, sum(f.cnt * (1)) AS customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.dim, f.seg, ps.p + 0
+  GROUP BY f.seg0, ps.p + 0
+), fsums AS (
+SELECT 'all' AS dim, 'all' AS seg, x.p, x.mrr, x.customers FROM (SELECT seg0 AS code, p, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM fjoint GROUP BY seg0, p HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
 )
 SELECT h.dim, h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
@@ -309,18 +311,20 @@ WITH home_summed AS (
   SELECT g.dim, g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
   FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fxc_b0 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.dim, f.seg, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
+  FROM fxj_b0 WHERE currency <> 'EUR'
+  WINDOW w AS (PARTITION BY seg0, currency, n0, n1 ORDER BY t)
+), fjoint AS (
+  SELECT f.seg0, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.dim, f.seg, ps.p + 0
+  GROUP BY f.seg0, ps.p + 0
+), fsums AS (
+SELECT 'all' AS dim, 'all' AS seg, x.p, x.fx FROM (SELECT seg0 AS code, p, CAST(sum(fx) AS BIGINT) AS fx FROM fjoint GROUP BY seg0, p HAVING sum(fx) <> 0) AS x 
 )
 SELECT h.dim, h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
@@ -376,18 +380,20 @@ WITH home_summed AS (
   SELECT g.dim, g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
   FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM wcc_12_b0 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.dim, f.seg, ps.p + 12 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END > CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END < CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
+  FROM wcj_12_b0 WHERE currency <> 'EUR'
+  WINDOW w AS (PARTITION BY seg0, currency, n0, n1 ORDER BY t)
+), fjoint AS (
+  SELECT f.seg0, ps.p + 12 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END > CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END < CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.dim, f.seg, ps.p + 12
+  GROUP BY f.seg0, ps.p + 12
+), fsums AS (
+SELECT 'all' AS dim, 'all' AS seg, x.p, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM fjoint GROUP BY seg0, p HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
 )
 SELECT h.dim, h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
@@ -553,18 +559,24 @@ WITH home_summed AS (
   SELECT g.dim, g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
   FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM lvc_b1 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.dim, f.seg, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END)) AS mrr, sum(f.cnt * (1)) AS customers
+  FROM lvj_b1 WHERE currency <> 'EUR'
+  WINDOW w AS (PARTITION BY seg0, seg1, seg2, currency, n0, n1 ORDER BY t)
+), fjoint AS (
+  SELECT f.seg0, f.seg1, f.seg2, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END)) AS mrr, sum(f.cnt * (1)) AS customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.dim, f.seg, ps.p + 0
+  GROUP BY f.seg0, f.seg1, f.seg2, ps.p + 0
+), fsums AS (
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.p, x.mrr, x.customers FROM (SELECT seg0 AS code, p, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM fjoint GROUP BY seg0, p HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+UNION ALL
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.mrr, x.customers FROM (SELECT seg1 AS code, p, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM fjoint GROUP BY seg1, p HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
+UNION ALL
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.mrr, x.customers FROM (SELECT seg2 AS code, p, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM fjoint GROUP BY seg2, p HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 )
 SELECT h.dim, h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
@@ -581,18 +593,24 @@ WITH home_summed AS (
   SELECT g.dim, g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
   FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fxc_b1 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.dim, f.seg, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
+  FROM fxj_b1 WHERE currency <> 'EUR'
+  WINDOW w AS (PARTITION BY seg0, seg1, seg2, currency, n0, n1 ORDER BY t)
+), fjoint AS (
+  SELECT f.seg0, f.seg1, f.seg2, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.dim, f.seg, ps.p + 0
+  GROUP BY f.seg0, f.seg1, f.seg2, ps.p + 0
+), fsums AS (
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.p, x.fx FROM (SELECT seg0 AS code, p, CAST(sum(fx) AS BIGINT) AS fx FROM fjoint GROUP BY seg0, p HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+UNION ALL
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.fx FROM (SELECT seg1 AS code, p, CAST(sum(fx) AS BIGINT) AS fx FROM fjoint GROUP BY seg1, p HAVING sum(fx) <> 0) AS x 
+UNION ALL
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.fx FROM (SELECT seg2 AS code, p, CAST(sum(fx) AS BIGINT) AS fx FROM fjoint GROUP BY seg2, p HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 )
 SELECT h.dim, h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
@@ -648,18 +666,24 @@ WITH home_summed AS (
   SELECT g.dim, g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
   FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 ), fintervals AS (
-  SELECT dim, seg, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM wcc_12_b1 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY dim, seg, currency, n0, n1 ORDER BY t)
-), fsums AS (
-  SELECT f.dim, f.seg, ps.p + 12 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END > CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END < CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
+  FROM wcj_12_b1 WHERE currency <> 'EUR'
+  WINDOW w AS (PARTITION BY seg0, seg1, seg2, currency, n0, n1 ORDER BY t)
+), fjoint AS (
+  SELECT f.seg0, f.seg1, f.seg2, ps.p + 12 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END > CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END < CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY f.dim, f.seg, ps.p + 12
+  GROUP BY f.seg0, f.seg1, f.seg2, ps.p + 12
+), fsums AS (
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.p, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM fjoint GROUP BY seg0, p HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+UNION ALL
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg1 AS code, p, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM fjoint GROUP BY seg1, p HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
+UNION ALL
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg2 AS code, p, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM fjoint GROUP BY seg2, p HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 )
 SELECT h.dim, h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
