@@ -333,8 +333,8 @@ class Results:
         if p is not None and customer_id is None:  # a drill-down: the period's, kept a while
             import pyarrow.compute as pc
 
+            _filters(p, movement)  # the same error for an unknown movement, before any query
             found = self._recent.get(("movements", p), lambda: self._movements(p, None, None))
-            _filters(p, movement)  # the same error for an unknown movement
             return found if movement is None else found.filter(pc.field("movement") == movement)
         return self._movements(p, movement, customer_id)
 
