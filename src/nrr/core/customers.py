@@ -18,7 +18,7 @@ from nrr.core.frame import (
     to_reporting,
 )
 from nrr.core.periods import index_sql, reading_day
-from nrr.core.segments import code_sql
+from nrr.core.segments import code_sql, coded_labels_sql
 
 
 def rates_stage(frame: Frame) -> Stage:
@@ -300,14 +300,10 @@ WHERE c <> a
     )
 
 
-# What the contributions and drill-downs read of a stretch, besides its segments.
-
-
 def plan_labels_stage() -> Stage:
     """Every plan's code and name (``dim``, ``code``, ``label``)."""
     source = "SELECT DISTINCT plan AS label FROM lines WHERE plan IS NOT NULL"
-    return Stage("plan_labels", f"SELECT 'plan' AS dim, {code_sql('label')} AS code, label "
-                                f"FROM ({source}) AS d")  # fmt: skip
+    return Stage("plan_labels", coded_labels_sql("plan", source))
 
 
 def named_plans_stage() -> Stage:

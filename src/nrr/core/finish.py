@@ -24,13 +24,13 @@ RETENTION_COLUMNS = (
 
 
 def interval_finish(
-    frame: Frame, batch: Batch, name: str, kind: str, sums: dict[str, str], shift: int = 0,
-    rate_shift: int = 0,
+    frame: Frame, batch: Batch, name: str, contribution: str, joint: str, sums: dict[str, str],
+    shift: int = 0, rate_shift: int = 0,
 ) -> Stage:  # fmt: skip
-    """Per dimension, segment and period, the sums of an interval contribution (``kind`` ``lv``
-    names the rolled-up ``lvc`` and the joint ``lvj``; ``wc_12``: ``wcc_12``, ``wcj_12``).
-    Results are keyed by ``p = t + shift``; foreign values convert at the rate of period
-    t + rate_shift (``a_prev`` at t - 1).
+    """Per dimension, segment and period, the sums of an interval contribution, rolled up
+    (``contribution``) and joint (``joint``, keyed by the batch's segment codes). Results are
+    keyed by ``p = t + shift``; foreign values convert at the rate of period t + rate_shift
+    (``a_prev`` at t - 1).
 
     Reporting-currency sums are running totals of what pieces add and take away, read rolled up
     (a grid of every segment and period carries them). Foreign pieces change value with the
@@ -39,10 +39,7 @@ def interval_finish(
     joint contribution, before the roll-up, which would repeat each of its rows once per
     dimension; the sums are linear in the counts, so rolling them up afterwards is exact.
     """
-    head, _, tail = kind.partition("_")
-    contribution = batch.table(f"{head}c{_ + tail}")
-    joint = batch.table(f"{head}j{_ + tail}")
-    segs = ", ".join(batch.segs)
+    segs, f_segs = ", ".join(batch.segs), ", ".join(f"f.{s}" for s in batch.segs)
     cur = frame.settings.reporting_currency
     conv = {
         k: v.format(a=convert("n0", "r"), b=convert("n1", "r"), a_prev=convert("n0", "rp"))
@@ -75,13 +72,13 @@ WITH home_summed AS (
   FROM {joint} WHERE currency <> '{cur}'
   WINDOW w AS (PARTITION BY {segs}, currency, n0, n1 ORDER BY t)
 ), fjoint AS (
-  SELECT {", ".join(f"f.{s}" for s in batch.segs)}, ps.p + {shift} AS p, {foreign}
+  SELECT {f_segs}, ps.p + {shift} AS p, {foreign}
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
   JOIN rates r ON r.currency = f.currency AND r.p = ps.p + {rate_shift}
   LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
-  GROUP BY {", ".join(f"f.{s}" for s in batch.segs)}, ps.p + {shift}
+  GROUP BY {f_segs}, ps.p + {shift}
 ), fsums AS (
 {rollup_sql(frame, batch, "fjoint", ["p"], keys)}
 )
@@ -93,18 +90,20 @@ FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
 def levels_stage(frame: Frame, batch: Batch) -> Stage:
     """MRR (reporting currency, each period's own rate) and paying customers per segment."""
-    return interval_finish(frame, batch, batch.table("levels"), "lv", LEVEL_SUMS)
+    levels, lvc, lvj = (batch.table(t) for t in ("levels", "lvc", "lvj"))
+    return interval_finish(frame, batch, levels, lvc, lvj, LEVEL_SUMS)
 
 
 def fx_stage(frame: Frame, batch: Batch) -> Stage:
     """The exchange-rate effect per segment and period."""
-    return interval_finish(frame, batch, batch.table("fx"), "fx", FX_SUMS)
+    fx, fxc, fxj = (batch.table(t) for t in ("fx", "fxc", "fxj"))
+    return interval_finish(frame, batch, fx, fxc, fxj, FX_SUMS)
 
 
 def window_changes_stage(frame: Frame, batch: Batch, window: int) -> Stage:
     """Per window end t1 = t0 + window, what changed for the customers paying at t0."""
-    name = batch.table(f"wchanges_{window}")
-    return interval_finish(frame, batch, name, f"wc_{window}", WINDOW_SUMS, shift=window)
+    name, wcc, wcj = (batch.table(f"{t}_{window}") for t in ("wchanges", "wcc", "wcj"))
+    return interval_finish(frame, batch, name, wcc, wcj, WINDOW_SUMS, shift=window)
 
 
 def bridge_stage(frame: Frame, batch: Batch) -> Stage:

@@ -76,13 +76,18 @@ def labels_sql(dimension: str) -> str | None:
         return None
     if dimension == "plan":
         return "SELECT dim, code, label FROM plan_labels"
-    source = (
+    return coded_labels_sql(
+        dimension,
         "SELECT DISTINCT value AS label FROM customer_attributes "
-        f"WHERE key = {quote(dimension)} AND value IS NOT NULL"
+        f"WHERE key = {quote(dimension)} AND value IS NOT NULL",
     )
+
+
+def coded_labels_sql(dimension: str, labels: str) -> str:
+    """``dim``, ``code``, ``label`` for the distinct, non-null ``label`` column of ``labels``."""
     return (
         f"SELECT {quote(dimension)} AS dim, {code_sql('label')} AS code, label "
-        f"FROM ({source}) AS d"
+        f"FROM ({labels}) AS d"
     )
 
 
