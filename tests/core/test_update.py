@@ -52,7 +52,20 @@ def _company(seed: int) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]
                 break
             start = end + timedelta(days=rng.choice([0, 0, 45]))
         attrs.append((customer, "country", rng.choice(["DE", "AT", "CH"])))
+    _usage_and_arrears(rows, random.Random(seed + 7))
     return rows, attrs
+
+
+def _usage_and_arrears(rows: list[dict[str, Any]], rng: random.Random) -> None:
+    """Metered usage for some customers and payments overdue for others (only the settings that
+    count them see them); some grace periods run out between the two as-of days."""
+    for r in [r for r in rows if r["end_date"] is None and r["kind"] == "recurring"]:
+        if rng.random() < 0.15:
+            month = date(2025, rng.randrange(6, 12), 1)
+            rows.append(line(r["customer_id"], month, month + timedelta(days=30), 4200,
+                             currency=r["currency"], kind="metered", plan=None))  # fmt: skip
+        elif rng.random() < 0.15:
+            r["past_due_since"] = date(2025, 11, 1) + timedelta(days=rng.randrange(40))
 
 
 def _next_month(rows: list[dict[str, Any]], attrs: list[tuple[str, str, str]], seed: int) -> tuple[
@@ -114,6 +127,7 @@ SETTINGS = {
     "requested": Settings(churn_timing="requested", discounts="all"),
     "service_start": Settings(fx_date="service_start"),
     "quarter": Settings(period="quarter"),
+    "grace_metered": Settings(past_due_grace_days=14, metered="trailing_average"),
 }
 
 

@@ -293,6 +293,10 @@ def rollup_stages(frame: Frame, batch: Batch) -> list[Stage]:
     return stages + [segment_view(frame, batch, dimension) for dimension in batch.dimensions]
 
 
+# What the cohort contribution reads of a stretch.
+COHORT_COLUMNS = ("first_paid", "p_from", "p_to", "v_cohort", "mrr_native")
+
+
 def cohort_contribution(scope: Scope = WHOLE) -> Contribution:
     """Paying customers and MRR (at the cohort's rates) added and taken away per cohort and age."""
     source = scope("stretches")
@@ -313,12 +317,15 @@ HAVING sum(v) <> 0 OR sum(n) <> 0
 
 def old_rows_stages(batches: list[Batch]) -> list[Stage]:
     """The touched customers' stored stretches and segment rows, copied aside (``_old``) so that
-    their old contributions read a small table; ``touched_keys`` lists their keys."""
-    tables = ["stretches", *(b.table("segs") for b in batches)]
+    their old contributions read a small table; ``touched_keys`` lists their keys. Of the
+    stretches only what the cohort contribution reads is copied (the batches read their own
+    segment rows)."""
+    columns = {"stretches": ", ".join(COHORT_COLUMNS)}
     return [
-        Stage(OLD(t), f"SELECT * FROM {t} WHERE ck IN (SELECT ck FROM touched_keys)")
-        for t in tables
-    ]
+        Stage(OLD(t), f"SELECT {columns.get(t, '*')} FROM {t} "
+                      "WHERE ck IN (SELECT ck FROM touched_keys)")
+        for t in ["stretches", *(b.table("segs") for b in batches)]
+    ]  # fmt: skip
 
 
 def merge_stage(c: Contribution) -> Stage:

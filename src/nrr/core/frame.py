@@ -165,6 +165,22 @@ def crossing_customers_sql(settings: Settings, before: date, after: date) -> str
     )
 
 
+# The revenue-line columns the per-customer stages read: an update copies only these of the
+# touched customers' lines (the ids and references are long text the stages never look at).
+LINE_COLUMNS = (
+    "customer_id", "start_date", "end_date", "mrr_minor", "currency", "kind",
+    "discount_duration", "plan", "cancel_requested_date", "past_due_since", "churn_reason",
+)  # fmt: skip
+
+
+def touched_lines_sql() -> str:
+    """Every revenue line (counted or not) of the customers listed in ``touched``."""
+    return (
+        f"SELECT {', '.join(LINE_COLUMNS)} FROM revenue_lines "
+        "WHERE customer_id IN (SELECT customer_id FROM touched)"
+    )
+
+
 def mrr_expr(settings: Settings) -> str:
     if settings.metered == "trailing_average":
         # The trailing three-period average of billed usage: a third of each billed amount, over

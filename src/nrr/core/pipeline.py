@@ -72,11 +72,12 @@ from nrr.core.frame import (
     crossing_customers_sql,
     first_period_sql,
     ident,
+    touched_lines_sql,
 )
 
 __all__ = [
     "OPEN", "Batch", "Contribution", "Frame", "Scope", "Stage", "crossing_customers_sql",
-    "first_period_sql", "ident", "labels_stage", "retention_stage",
+    "first_period_sql", "ident", "labels_stage", "retention_stage", "touched_lines_sql",
 ]  # fmt: skip
 
 # Per-customer tables an update splices: the touched customers' rows are replaced by theirs

@@ -280,8 +280,7 @@ class Results:
             "WHERE customer_id IN (SELECT customer_id FROM touched)"
         )
         splicer.execute(
-            "CREATE OR REPLACE TEMP TABLE touched_lines AS SELECT * FROM revenue_lines "
-            "WHERE customer_id IN (SELECT customer_id FROM touched)"
+            f"CREATE OR REPLACE TEMP TABLE touched_lines AS {pipeline.touched_lines_sql()}"
         )
 
     def _splice(self, splicer: Splicer) -> None:
