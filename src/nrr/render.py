@@ -24,6 +24,11 @@ def money(minor: int | None, currency: str) -> str:
     return "–" if minor is None else format_money(minor, currency).rsplit(" ", 1)[0]
 
 
+def count(n: int | None) -> str:
+    """A count of customers, grouped by thousands like the money beside it."""
+    return "–" if n is None else f"{n:,}"
+
+
 def pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} %"
 
@@ -65,7 +70,7 @@ def bridge_table(rows: Sequence[dict[str, Any]], currency: str, title: str) -> T
             money(-r["churn"], currency),
             money(r["fx"], currency),
             money(r["end_mrr"], currency),
-            str(r["customers_end"]),
+            count(r["customers_end"]),
         )
     return table
 
@@ -102,7 +107,7 @@ def headline_table(h: dict[str, Any]) -> Table:
     rows = [
         ("MRR", money(h["mrr"], cur)),
         ("ARR", money(h["arr"], cur)),
-        ("Customers", str(h["customers"])),
+        ("Customers", count(h["customers"])),
         ("ARPA", money(h["arpa"], cur)),
         ("NRR (TTM)", pct(ttm.get("nrr"))),
         ("GRR (TTM)", pct(ttm.get("grr"))),
@@ -140,7 +145,7 @@ def cohort_table(rows: Sequence[dict[str, Any]], field: str, max_age: int = 12) 
         first = by_key[(c, 0)]
         table.add_row(
             c,
-            str(first["customers_start"]),
+            count(first["customers_start"]),
             *[pct(by_key[(c, a)][field]) if (c, a) in by_key else "" for a in range(max_age + 1)],
         )
     return table

@@ -1,0 +1,30 @@
+"""Terminal tables: counts and money read the same way (thousands grouped)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from nrr import render
+
+
+def _text(table: object) -> str:
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(table)
+    return out.getvalue()
+
+
+def test_counts_are_grouped_by_thousands() -> None:
+    assert render.count(1_234_567) == "1,234,567"
+    assert render.count(999) == "999"
+    assert render.count(None) == "–"
+
+
+def test_bridge_and_cohort_tables_group_customer_counts() -> None:
+    row = {"period": "2026-10", "start_mrr": 100_000_00, "new": 0, "reactivation": 0,
+           "expansion": 0, "contraction": 0, "churn": 0, "fx": 0, "end_mrr": 100_000_00,
+           "customers_end": 12_345}  # fmt: skip
+    assert "12,345" in _text(render.bridge_table([row], "EUR", "MRR bridge"))
+    cohort = {"cohort": "2026-01", "age": 0, "customers_start": 2_500, "nrr": 1.0}
+    assert "2,500" in _text(render.cohort_table([cohort], "nrr"))
