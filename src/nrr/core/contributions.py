@@ -256,8 +256,16 @@ def batch_contributions(frame: Frame, batch: Batch, scope: Scope = WHOLE) -> lis
 
 
 def rollup_stage(frame: Frame, c: Contribution, batch: Batch, name: str) -> Stage:
-    """A batch contribution summed up to each of its dimensions, keyed by ``dim`` and ``seg``."""
+    """A batch contribution summed up to each of its dimensions, keyed by ``dim`` and ``seg``.
+
+    Of an interval contribution only the reporting-currency rows are rolled up, keyed by ``t``:
+    the finishing stage expands the foreign rows from the joint contribution (most of its rows,
+    each of which the roll-up would repeat once per dimension)."""
     rest = [k for k in c.keys if k not in batch.segs]
+    if rest == list(INTERVAL_TAIL):
+        home = f"(SELECT * FROM {c.name} WHERE currency = '{frame.settings.reporting_currency}')"
+        sums = [s for s in c.sums if s != "dc"]  # counts are for foreign values only
+        return Stage(name, rollup_sql(frame, batch, f"{home} AS h", ["t"], sums))
     return Stage(name, rollup_sql(frame, batch, c.name, rest, list(c.sums)))
 
 

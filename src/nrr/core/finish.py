@@ -27,17 +27,19 @@ def interval_finish(
     frame: Frame, batch: Batch, name: str, contribution: str, joint: str, sums: dict[str, str],
     shift: int = 0, rate_shift: int = 0,
 ) -> Stage:  # fmt: skip
-    """Per dimension, segment and period, the sums of an interval contribution, rolled up
-    (``contribution``) and joint (``joint``, keyed by the batch's segment codes). Results are
-    keyed by ``p = t + shift``; foreign values convert at the rate of period t + rate_shift
-    (``a_prev`` at t - 1).
+    """Per dimension, segment and period, the sums of an interval contribution: its
+    reporting-currency rows rolled up (``contribution``, keyed by ``t``) and the joint
+    contribution (``joint``, keyed by the batch's segment codes). Results are keyed by
+    ``p = t + shift``; foreign values convert at the rate of period t + rate_shift (``a_prev``
+    at t - 1).
 
     Reporting-currency sums are running totals of what pieces add and take away, read rolled up
     (a grid of every segment and period carries them). Foreign pieces change value with the
     rates, so only their counts by identical value are expanded per period: the cost follows
     change points and distinct amounts, never customers × periods. They are expanded from the
     joint contribution, before the roll-up, which would repeat each of its rows once per
-    dimension; the sums are linear in the counts, so rolling them up afterwards is exact.
+    dimension; the sums are linear in the counts, so rolling them up afterwards is exact. The
+    grid's segments are those of either part.
     """
     segs, f_segs = ", ".join(batch.segs), ", ".join(f"f.{s}" for s in batch.segs)
     cur = frame.settings.reporting_currency
@@ -56,17 +58,7 @@ def interval_finish(
     return Stage(
         name,
         f"""
-WITH home_summed AS (
-  SELECT dim, seg, t + {shift} AS p, {", ".join(keys)} FROM {contribution}
-  WHERE currency = '{cur}'
-), segs AS (
-  SELECT DISTINCT dim, seg FROM {contribution}
-), grid AS (
-  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.dim, g.seg, g.p, {running}
-  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
-), fintervals AS (
+WITH fintervals AS (
   SELECT {segs}, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
   FROM {joint} WHERE currency <> '{cur}'
@@ -81,6 +73,15 @@ WITH home_summed AS (
   GROUP BY {f_segs}, ps.p + {shift}
 ), fsums AS (
 {rollup_sql(frame, batch, "fjoint", ["p"], keys)}
+), home_summed AS (
+  SELECT dim, seg, t + {shift} AS p, {", ".join(keys)} FROM {contribution}
+), segs AS (
+  SELECT dim, seg FROM {contribution} UNION SELECT dim, seg FROM fsums
+), grid AS (
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
+), home AS (
+  SELECT g.dim, g.seg, g.p, {running}
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 )
 SELECT h.dim, h.seg, h.p, {total}
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p

@@ -255,32 +255,22 @@ FROM deltas GROUP BY seg0, currency, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
 
 -- lvc_b0
-SELECT 'all' AS dim, 'all' AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.mrr, x.customers FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0) AS x
+SELECT 'all' AS dim, 'all' AS seg, x.t, x.mrr, x.customers FROM (SELECT seg0 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x
 
 -- fxc_b0
-SELECT 'all' AS dim, 'all' AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.fx FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0) AS x
+SELECT 'all' AS dim, 'all' AS seg, x.t, x.fx FROM (SELECT seg0 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(fx) <> 0) AS x
 
 -- mvc_b0
 SELECT 'all' AS dim, 'all' AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b0 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x
 
 -- wcc_12_b0
-SELECT 'all' AS dim, 'all' AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b0 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x
+SELECT 'all' AS dim, 'all' AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x
 
 -- seg_all (view)
 SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, 'all' AS seg, 'all' AS prev_seg FROM segs_b0 b
 
 -- levels_b0
-WITH home_summed AS (
-  SELECT dim, seg, t + 0 AS p, mrr, customers FROM lvc_b0
-  WHERE currency = 'EUR'
-), segs AS (
-  SELECT DISTINCT dim, seg FROM lvc_b0
-), grid AS (
-  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.dim, g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
-  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
-), fintervals AS (
+WITH fintervals AS (
   SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
   FROM lvj_b0 WHERE currency <> 'EUR'
@@ -295,22 +285,21 @@ WITH home_summed AS (
   GROUP BY f.seg0, ps.p + 0
 ), fsums AS (
 SELECT 'all' AS dim, 'all' AS seg, x.p, x.mrr, x.customers FROM (SELECT seg0 AS code, p, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM fjoint GROUP BY seg0, p HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
+), home_summed AS (
+  SELECT dim, seg, t + 0 AS p, mrr, customers FROM lvc_b0
+), segs AS (
+  SELECT dim, seg FROM lvc_b0 UNION SELECT dim, seg FROM fsums
+), grid AS (
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
+), home AS (
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 )
 SELECT h.dim, h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
 -- fx_b0
-WITH home_summed AS (
-  SELECT dim, seg, t + 0 AS p, fx FROM fxc_b0
-  WHERE currency = 'EUR'
-), segs AS (
-  SELECT DISTINCT dim, seg FROM fxc_b0
-), grid AS (
-  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.dim, g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
-  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
-), fintervals AS (
+WITH fintervals AS (
   SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
   FROM fxj_b0 WHERE currency <> 'EUR'
@@ -325,6 +314,15 @@ WITH home_summed AS (
   GROUP BY f.seg0, ps.p + 0
 ), fsums AS (
 SELECT 'all' AS dim, 'all' AS seg, x.p, x.fx FROM (SELECT seg0 AS code, p, CAST(sum(fx) AS BIGINT) AS fx FROM fjoint GROUP BY seg0, p HAVING sum(fx) <> 0) AS x 
+), home_summed AS (
+  SELECT dim, seg, t + 0 AS p, fx FROM fxc_b0
+), segs AS (
+  SELECT dim, seg FROM fxc_b0 UNION SELECT dim, seg FROM fsums
+), grid AS (
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
+), home AS (
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 )
 SELECT h.dim, h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
@@ -369,17 +367,7 @@ FROM bridge_b0
 WHERE p - 1 >= 24288 AND customers_start > 0
 
 -- wchanges_12_b0
-WITH home_summed AS (
-  SELECT dim, seg, t + 12 AS p, expansion, contraction, churn, churned_customers FROM wcc_12_b0
-  WHERE currency = 'EUR'
-), segs AS (
-  SELECT DISTINCT dim, seg FROM wcc_12_b0
-), grid AS (
-  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.dim, g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
-), fintervals AS (
+WITH fintervals AS (
   SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
   FROM wcj_12_b0 WHERE currency <> 'EUR'
@@ -394,6 +382,15 @@ WITH home_summed AS (
   GROUP BY f.seg0, ps.p + 12
 ), fsums AS (
 SELECT 'all' AS dim, 'all' AS seg, x.p, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM fjoint GROUP BY seg0, p HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
+), home_summed AS (
+  SELECT dim, seg, t + 12 AS p, expansion, contraction, churn, churned_customers FROM wcc_12_b0
+), segs AS (
+  SELECT dim, seg FROM wcc_12_b0 UNION SELECT dim, seg FROM fsums
+), grid AS (
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
+), home AS (
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 )
 SELECT h.dim, h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
@@ -511,18 +508,18 @@ UNION ALL
 SELECT 'country' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT value AS label FROM customer_attributes WHERE key = 'country' AND value IS NOT NULL) AS d
 
 -- lvc_b1
-SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.mrr, x.customers FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.mrr, x.customers FROM (SELECT seg0 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.mrr, x.customers FROM (SELECT seg1 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.mrr, x.customers FROM (SELECT seg1 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE currency = 'EUR') AS h GROUP BY seg1, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.mrr, x.customers FROM (SELECT seg2 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM lvj_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.mrr, x.customers FROM (SELECT seg2 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- fxc_b1
-SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.fx FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.fx FROM (SELECT seg0 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.fx FROM (SELECT seg1 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0) AS x 
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.fx FROM (SELECT seg1 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg1, t HAVING sum(fx) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.fx FROM (SELECT seg2 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx FROM fxj_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.fx FROM (SELECT seg2 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- mvc_b1
 SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
@@ -532,11 +529,11 @@ UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg2 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg2, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- wcc_12_b1
-SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b1 GROUP BY seg0, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg1 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b1 GROUP BY seg1, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg1 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg1, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.currency, x.n0, x.n1, x.t, x.dc, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg2 AS code, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM wcj_12_b1 GROUP BY seg2, currency, n0, n1, t HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg2 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- seg_plan (view)
 SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(l0.label, '(none)') AS seg, coalesce(l1.label, '(none)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'plan' AND l0.code = b.seg0 LEFT JOIN labels_b1 l1 ON l1.dim = 'plan' AND l1.code = b.prev_seg0
@@ -548,17 +545,7 @@ SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.moveme
 SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(l0.label, '(unknown)') AS seg, coalesce(l1.label, '(unknown)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'country' AND l0.code = b.seg2 LEFT JOIN labels_b1 l1 ON l1.dim = 'country' AND l1.code = b.prev_seg2
 
 -- levels_b1
-WITH home_summed AS (
-  SELECT dim, seg, t + 0 AS p, mrr, customers FROM lvc_b1
-  WHERE currency = 'EUR'
-), segs AS (
-  SELECT DISTINCT dim, seg FROM lvc_b1
-), grid AS (
-  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.dim, g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
-  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
-), fintervals AS (
+WITH fintervals AS (
   SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
   FROM lvj_b1 WHERE currency <> 'EUR'
@@ -577,22 +564,21 @@ UNION ALL
 SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.mrr, x.customers FROM (SELECT seg1 AS code, p, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM fjoint GROUP BY seg1, p HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
 UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.mrr, x.customers FROM (SELECT seg2 AS code, p, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM fjoint GROUP BY seg2, p HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+), home_summed AS (
+  SELECT dim, seg, t + 0 AS p, mrr, customers FROM lvc_b1
+), segs AS (
+  SELECT dim, seg FROM lvc_b1 UNION SELECT dim, seg FROM fsums
+), grid AS (
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
+), home AS (
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.mrr, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr, sum(coalesce(d.customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS customers
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 )
 SELECT h.dim, h.seg, h.p, CAST(h.mrr + coalesce(x.mrr, 0) AS BIGINT) AS mrr, CAST(h.customers + coalesce(x.customers, 0) AS BIGINT) AS customers
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
 -- fx_b1
-WITH home_summed AS (
-  SELECT dim, seg, t + 0 AS p, fx FROM fxc_b1
-  WHERE currency = 'EUR'
-), segs AS (
-  SELECT DISTINCT dim, seg FROM fxc_b1
-), grid AS (
-  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.dim, g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
-  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
-), fintervals AS (
+WITH fintervals AS (
   SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
   FROM fxj_b1 WHERE currency <> 'EUR'
@@ -611,6 +597,15 @@ UNION ALL
 SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.fx FROM (SELECT seg1 AS code, p, CAST(sum(fx) AS BIGINT) AS fx FROM fjoint GROUP BY seg1, p HAVING sum(fx) <> 0) AS x 
 UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.fx FROM (SELECT seg2 AS code, p, CAST(sum(fx) AS BIGINT) AS fx FROM fjoint GROUP BY seg2, p HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+), home_summed AS (
+  SELECT dim, seg, t + 0 AS p, fx FROM fxc_b1
+), segs AS (
+  SELECT dim, seg FROM fxc_b1 UNION SELECT dim, seg FROM fsums
+), grid AS (
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
+), home AS (
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.fx, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fx
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 )
 SELECT h.dim, h.seg, h.p, CAST(h.fx + coalesce(x.fx, 0) AS BIGINT) AS fx
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
@@ -655,17 +650,7 @@ FROM bridge_b1
 WHERE p - 1 >= 24288 AND customers_start > 0
 
 -- wchanges_12_b1
-WITH home_summed AS (
-  SELECT dim, seg, t + 12 AS p, expansion, contraction, churn, churned_customers FROM wcc_12_b1
-  WHERE currency = 'EUR'
-), segs AS (
-  SELECT DISTINCT dim, seg FROM wcc_12_b1
-), grid AS (
-  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
-), home AS (
-  SELECT g.dim, g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
-  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
-), fintervals AS (
+WITH fintervals AS (
   SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
   FROM wcj_12_b1 WHERE currency <> 'EUR'
@@ -684,6 +669,15 @@ UNION ALL
 SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg1 AS code, p, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM fjoint GROUP BY seg1, p HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
 UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg2 AS code, p, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM fjoint GROUP BY seg2, p HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+), home_summed AS (
+  SELECT dim, seg, t + 12 AS p, expansion, contraction, churn, churned_customers FROM wcc_12_b1
+), segs AS (
+  SELECT dim, seg FROM wcc_12_b1 UNION SELECT dim, seg FROM fsums
+), grid AS (
+  SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
+), home AS (
+  SELECT g.dim, g.seg, g.p, sum(coalesce(d.expansion, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expansion, sum(coalesce(d.contraction, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS contraction, sum(coalesce(d.churn, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churn, sum(coalesce(d.churned_customers, 0)) OVER (PARTITION BY g.dim, g.seg ORDER BY g.p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS churned_customers
+  FROM grid g LEFT JOIN home_summed d ON d.dim = g.dim AND d.seg = g.seg AND d.p = g.p
 )
 SELECT h.dim, h.seg, h.p, CAST(h.expansion + coalesce(x.expansion, 0) AS BIGINT) AS expansion, CAST(h.contraction + coalesce(x.contraction, 0) AS BIGINT) AS contraction, CAST(h.churn + coalesce(x.churn, 0) AS BIGINT) AS churn, CAST(h.churned_customers + coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
 FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
