@@ -134,6 +134,8 @@ def test_cohorts(pair: Pair) -> None:
 
 
 def test_segments(pair: Pair) -> None:
+    for results in (pair.duck, pair.spark):  # one batch for every dimension, as the dashboard
+        results.prepare(pair.scenario.dimensions)  # asks (the company's is a batch before it)
     ttm = pair.duck.ttm_window
     for dimension in pair.scenario.dimensions:
         _same(pair, lambda r, d=dimension: r.bridge(by=d))
