@@ -260,13 +260,14 @@ def rollup_stage(frame: Frame, c: Contribution, batch: Batch, name: str) -> Stag
 
     Of an interval contribution only the reporting-currency rows are rolled up, keyed by ``t``:
     the finishing stage expands the foreign rows from the joint contribution (most of its rows,
-    each of which the roll-up would repeat once per dimension)."""
+    each of which the roll-up would repeat once per dimension). A view: what it reads is
+    small, and only one finishing stage reads it (storing it cost Spark a job of its own)."""
     rest = [k for k in c.keys if k not in batch.segs]
     if rest == list(INTERVAL_TAIL):
         home = f"(SELECT * FROM {c.name} WHERE currency = '{frame.settings.reporting_currency}')"
         sums = [s for s in c.sums if s != "dc"]  # counts are for foreign values only
-        return Stage(name, rollup_sql(frame, batch, f"{home} AS h", ["t"], sums))
-    return Stage(name, rollup_sql(frame, batch, c.name, rest, list(c.sums)))
+        return Stage(name, rollup_sql(frame, batch, f"{home} AS h", ["t"], sums), view=True)
+    return Stage(name, rollup_sql(frame, batch, c.name, rest, list(c.sums)), view=True)
 
 
 def rollup_sql(frame: Frame, batch: Batch, source: str, rest: list[str], sums: list[str]) -> str:

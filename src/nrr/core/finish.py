@@ -76,7 +76,7 @@ WITH fintervals AS (
 ), home_summed AS (
   SELECT dim, seg, t + {shift} AS p, {", ".join(keys)} FROM {contribution}
 ), segs AS (
-  SELECT dim, seg FROM {contribution} UNION SELECT dim, seg FROM fsums
+  SELECT dim, seg FROM home_summed UNION SELECT dim, seg FROM fsums
 ), grid AS (
   SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
@@ -173,7 +173,8 @@ WHERE l0.p >= {frame.first_p} AND l0.customers > 0
 
 def one_period_retention_stage(frame: Frame, batch: Batch) -> Stage:
     """Over one period the cohort's changes are exactly the bridge's existing-customer movements
-    (same constant-currency rates, same segment at the start), so no second pass is needed."""
+    (same constant-currency rates, same segment at the start), so no second pass is needed.
+    A view over the bridge."""
     return Stage(
         batch.table("retention_1"),
         f"""
@@ -185,6 +186,7 @@ SELECT dim, segment, p, period_end, 1 AS window_periods, start_mrr,
 FROM {batch.table("bridge")}
 WHERE p - 1 >= {frame.first_p} AND customers_start > 0
 """,
+        view=True,
     )
 
 

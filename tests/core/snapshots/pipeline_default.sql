@@ -254,16 +254,16 @@ SELECT seg0, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expans
 FROM deltas GROUP BY seg0, currency, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
 
--- lvc_b0
+-- lvc_b0 (view)
 SELECT 'all' AS dim, 'all' AS seg, x.t, x.mrr, x.customers FROM (SELECT seg0 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x
 
--- fxc_b0
+-- fxc_b0 (view)
 SELECT 'all' AS dim, 'all' AS seg, x.t, x.fx FROM (SELECT seg0 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(fx) <> 0) AS x
 
--- mvc_b0
+-- mvc_b0 (view)
 SELECT 'all' AS dim, 'all' AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b0 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x
 
--- wcc_12_b0
+-- wcc_12_b0 (view)
 SELECT 'all' AS dim, 'all' AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x
 
 -- seg_all (view)
@@ -288,7 +288,7 @@ SELECT 'all' AS dim, 'all' AS seg, x.p, x.mrr, x.customers FROM (SELECT seg0 AS 
 ), home_summed AS (
   SELECT dim, seg, t + 0 AS p, mrr, customers FROM lvc_b0
 ), segs AS (
-  SELECT dim, seg FROM lvc_b0 UNION SELECT dim, seg FROM fsums
+  SELECT dim, seg FROM home_summed UNION SELECT dim, seg FROM fsums
 ), grid AS (
   SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
@@ -317,7 +317,7 @@ SELECT 'all' AS dim, 'all' AS seg, x.p, x.fx FROM (SELECT seg0 AS code, p, CAST(
 ), home_summed AS (
   SELECT dim, seg, t + 0 AS p, fx FROM fxc_b0
 ), segs AS (
-  SELECT dim, seg FROM fxc_b0 UNION SELECT dim, seg FROM fsums
+  SELECT dim, seg FROM home_summed UNION SELECT dim, seg FROM fsums
 ), grid AS (
   SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
@@ -357,7 +357,7 @@ LEFT JOIN mvc_b0 x ON x.dim = g.dim AND x.seg = g.seg AND x.p = ps.p
 LEFT JOIN fx_b0 f ON f.dim = g.dim AND f.seg = g.seg AND f.p = ps.p
 WHERE ps.p >= 24288
 
--- retention_1_b0
+-- retention_1_b0 (view)
 SELECT dim, segment, p, period_end, 1 AS window_periods, start_mrr,
        CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
        CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
@@ -385,7 +385,7 @@ SELECT 'all' AS dim, 'all' AS seg, x.p, x.expansion, x.contraction, x.churn, x.c
 ), home_summed AS (
   SELECT dim, seg, t + 12 AS p, expansion, contraction, churn, churned_customers FROM wcc_12_b0
 ), segs AS (
-  SELECT dim, seg FROM wcc_12_b0 UNION SELECT dim, seg FROM fsums
+  SELECT dim, seg FROM home_summed UNION SELECT dim, seg FROM fsums
 ), grid AS (
   SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
@@ -507,28 +507,28 @@ SELECT dim, code, label FROM plan_labels
 UNION ALL
 SELECT 'country' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT value AS label FROM customer_attributes WHERE key = 'country' AND value IS NOT NULL) AS d
 
--- lvc_b1
+-- lvc_b1 (view)
 SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.mrr, x.customers FROM (SELECT seg0 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
 SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.mrr, x.customers FROM (SELECT seg1 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE currency = 'EUR') AS h GROUP BY seg1, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
 UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.mrr, x.customers FROM (SELECT seg2 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
--- fxc_b1
+-- fxc_b1 (view)
 SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.fx FROM (SELECT seg0 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
 SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.fx FROM (SELECT seg1 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg1, t HAVING sum(fx) <> 0) AS x 
 UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.fx FROM (SELECT seg2 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
--- mvc_b1
+-- mvc_b1 (view)
 SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
 SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg1 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg1, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x 
 UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg2 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg2, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
--- wcc_12_b1
+-- wcc_12_b1 (view)
 SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
 SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg1 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg1, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
@@ -567,7 +567,7 @@ SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.mrr, x.cu
 ), home_summed AS (
   SELECT dim, seg, t + 0 AS p, mrr, customers FROM lvc_b1
 ), segs AS (
-  SELECT dim, seg FROM lvc_b1 UNION SELECT dim, seg FROM fsums
+  SELECT dim, seg FROM home_summed UNION SELECT dim, seg FROM fsums
 ), grid AS (
   SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
@@ -600,7 +600,7 @@ SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.fx FROM (
 ), home_summed AS (
   SELECT dim, seg, t + 0 AS p, fx FROM fxc_b1
 ), segs AS (
-  SELECT dim, seg FROM fxc_b1 UNION SELECT dim, seg FROM fsums
+  SELECT dim, seg FROM home_summed UNION SELECT dim, seg FROM fsums
 ), grid AS (
   SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
@@ -640,7 +640,7 @@ LEFT JOIN mvc_b1 x ON x.dim = g.dim AND x.seg = g.seg AND x.p = ps.p
 LEFT JOIN fx_b1 f ON f.dim = g.dim AND f.seg = g.seg AND f.p = ps.p
 WHERE ps.p >= 24288
 
--- retention_1_b1
+-- retention_1_b1 (view)
 SELECT dim, segment, p, period_end, 1 AS window_periods, start_mrr,
        CAST(start_mrr + expansion - contraction - churn AS BIGINT) AS end_mrr,
        CAST(start_mrr - contraction - churn AS BIGINT) AS gross_mrr,
@@ -672,7 +672,7 @@ SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.expansion
 ), home_summed AS (
   SELECT dim, seg, t + 12 AS p, expansion, contraction, churn, churned_customers FROM wcc_12_b1
 ), segs AS (
-  SELECT dim, seg FROM wcc_12_b1 UNION SELECT dim, seg FROM fsums
+  SELECT dim, seg FROM home_summed UNION SELECT dim, seg FROM fsums
 ), grid AS (
   SELECT segs.dim, segs.seg, ps.p FROM segs CROSS JOIN periods ps
 ), home AS (
