@@ -28,3 +28,13 @@ def test_bridge_and_cohort_tables_group_customer_counts() -> None:
     assert "12,345" in _text(render.bridge_table([row], "EUR", "MRR bridge"))
     cohort = {"cohort": "2026-01", "age": 0, "customers_start": 2_500, "nrr": 1.0}
     assert "2,500" in _text(render.cohort_table([cohort], "nrr"))
+
+
+def test_the_headline_groups_the_customer_count() -> None:
+    headline = {"currency": "EUR", "as_of": "2026-10-31", "grain": "month", "mrr": 318_378_030,
+                "arr": 3_820_536_360, "customers": 1_535, "arpa": 207_412, "ttm": {}, "month": {},
+                "band": None, "quick_ratio": None, "gross_mrr_churn": None,
+                "net_mrr_churn": None, "years_to_double": None,
+                "base_value_after_years": {1: None}}  # fmt: skip
+    text = _text(render.headline_table(headline))
+    assert "1,535" in text and "3,183,780.30" in text

@@ -261,7 +261,8 @@ def rollup_stage(frame: Frame, c: Contribution, batch: Batch, name: str) -> Stag
     Of an interval contribution only the reporting-currency rows are rolled up, keyed by ``t``:
     the finishing stage expands the foreign rows from the joint contribution (most of its rows,
     each of which the roll-up would repeat once per dimension). A view: what it reads is
-    small, and only one finishing stage reads it (storing it cost Spark a job of its own)."""
+    small and only one finishing stage reads it (``interval_finish`` through one CTE, the
+    bridge for movements), so storing it would only cost Spark a job of its own."""
     rest = [k for k in c.keys if k not in batch.segs]
     if rest == list(INTERVAL_TAIL):
         home = f"(SELECT * FROM {c.name} WHERE currency = '{frame.settings.reporting_currency}')"
