@@ -142,7 +142,8 @@ def test_report_csv(workspace: Path):
     assert [r["end_mrr"] for r in rows] == ["15000", "18000", "23000"]
 
 
-def test_customers_drill_down(workspace: Path):
+@pytest.mark.parametrize("metric", ["churn", "involuntary_churn"])
+def test_customers_drill_down(workspace: Path, metric: str):
     code, out = run(
         "customers",
         "-w",
@@ -150,7 +151,7 @@ def test_customers_drill_down(workspace: Path):
         "--as-of",
         "2025-03-31",
         "--metric",
-        "churn",
+        metric,
         "--at",
         "2025-02",
         "--json",
@@ -242,6 +243,7 @@ def test_headline_segments_and_cohort_ratios_by_hand(workspace: Path):
     head = data["headline"]
     assert head["quick_ratio"] is None  # 50 / (0 + 0): nothing lost, no ratio
     assert (head["gross_mrr_churn"], head["net_mrr_churn"]) == (0.0, -0.277778)  # -50 / 180
+    assert head["involuntary_churn_share"] == 1.0  # all churn: B's 50 in February, unpaid
     assert head["ttm"] is None and head["years_to_double"] is None and head["band"] is None
     assert head["warnings"] == ["Less than twelve months of history: the TTM figures need a "
                                 "full year."]
@@ -249,6 +251,9 @@ def test_headline_segments_and_cohort_ratios_by_hand(workspace: Path):
     # gross MRR churn 50 / 150; Pro starts empty and gains C: no ratio without losses.
     feb = {r["segment"]: r for r in data["bridge"] if r["period"] == "2025-02"}
     assert (feb["Basic"]["quick_ratio"], feb["Basic"]["gross_mrr_churn"]) == (0.0, 0.333333)
+    assert (feb["Basic"]["churn"], feb["Basic"]["involuntary_churn"]) == (50_00, 50_00)
+    assert feb["Basic"]["drill"]["involuntary_churn"] == {
+        "metric": "involuntary_churn", "period": "2025-02", "by": "plan", "segment": "Basic"}
     assert (feb["Pro"]["quick_ratio"], feb["Pro"]["gross_mrr_churn"]) == (None, None)
     # A was Basic at the start of March: its upgrade is Basic's expansion, 100 -> 150.
     segments = {r["segment"]: r for r in data["segments"]}

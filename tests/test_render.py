@@ -23,8 +23,8 @@ def test_counts_are_grouped_by_thousands() -> None:
 
 def test_bridge_and_cohort_tables_group_customer_counts() -> None:
     row = {"period": "2026-10", "start_mrr": 100_000_00, "new": 0, "reactivation": 0,
-           "expansion": 0, "contraction": 0, "churn": 0, "fx": 0, "end_mrr": 100_000_00,
-           "customers_end": 12_345}  # fmt: skip
+           "expansion": 0, "contraction": 0, "churn": 0, "involuntary_churn": 0, "fx": 0,
+           "end_mrr": 100_000_00, "customers_end": 12_345}  # fmt: skip
     assert "12,345" in _text(render.bridge_table([row], "EUR", "MRR bridge"))
     cohort = {"cohort": "2026-01", "age": 0, "customers_start": 2_500, "nrr": 1.0}
     assert "2,500" in _text(render.cohort_table([cohort], "nrr"))
@@ -35,6 +35,21 @@ def test_the_headline_groups_the_customer_count() -> None:
                 "arr": 3_820_536_360, "customers": 1_535, "arpa": 207_412, "ttm": {}, "month": {},
                 "band": None, "quick_ratio": None, "gross_mrr_churn": None,
                 "net_mrr_churn": None, "years_to_double": None,
+                "involuntary_churn_share": 0.454545,
                 "base_value_after_years": {1: None}}  # fmt: skip
     text = _text(render.headline_table(headline))
     assert "1,535" in text and "3,183,780.30" in text
+    row = next(line for line in text.splitlines() if "failed payments" in line)
+    cells = [c.strip() for c in row.split("│")]
+    assert cells[1:3] == ["Churn from failed payments (TTM)", "45.5 %"]
+
+
+def test_the_bridge_shows_involuntary_churn_beside_churn() -> None:
+    row = {"period": "2025-03", "start_mrr": 600_00, "new": 0, "reactivation": 0,
+           "expansion": 0, "contraction": 40_00, "churn": 500_00, "involuntary_churn": 200_00,
+           "fx": 0, "end_mrr": 60_00, "customers_end": 1}  # fmt: skip
+    lines = _text(render.bridge_table([row], "EUR", "MRR bridge")).splitlines()
+    header = next(line for line in lines if "churn" in line)
+    assert header.index("churn") < header.index("involuntary") < header.index("fx")
+    cells = [c.strip() for c in next(line for line in lines if "2025-03" in line).split("│")]
+    assert cells[7:10] == ["-500.00", "-200.00", "0.00"]  # churn, of which involuntary, fx

@@ -43,6 +43,8 @@ def console(width: int | None = None) -> Console:
 
 
 def bridge_table(rows: Sequence[dict[str, Any]], currency: str, title: str) -> Table:
+    """The bridge; ``involuntary`` is the part of churn from failed payments (not a movement of
+    its own: start + new + reactivation + expansion - contraction - churn + fx = end)."""
     table = Table(title=title, title_justify="left")
     for name in (
         "period",
@@ -52,13 +54,13 @@ def bridge_table(rows: Sequence[dict[str, Any]], currency: str, title: str) -> T
         "expansion",
         "contraction",
         "churn",
+        "involuntary",
         "fx",
         "end",
         "customers",
     ):
-        table.add_column(
-            name, justify="left" if name == "period" else "right", style=MOVEMENT_STYLE.get(name)
-        )
+        style = MOVEMENT_STYLE.get("churn" if name == "involuntary" else name)
+        table.add_column(name, justify="left" if name == "period" else "right", style=style)
     for r in rows:
         table.add_row(
             r["period"] + (f" {r['segment']}" if "segment" in r else ""),
@@ -68,6 +70,7 @@ def bridge_table(rows: Sequence[dict[str, Any]], currency: str, title: str) -> T
             money(r["expansion"], currency),
             money(-r["contraction"], currency),
             money(-r["churn"], currency),
+            money(-r["involuntary_churn"], currency),
             money(r["fx"], currency),
             money(r["end_mrr"], currency),
             count(r["customers_end"]),
@@ -119,6 +122,7 @@ def headline_table(h: dict[str, Any]) -> Table:
         ("Quick ratio", "–" if h["quick_ratio"] is None else f"{h['quick_ratio']:.2f}"),
         ("Gross MRR churn", pct(h["gross_mrr_churn"])),
         ("Net MRR churn", pct(h["net_mrr_churn"])),
+        ("Churn from failed payments (TTM)", pct(h["involuntary_churn_share"])),
         (
             "Years to double (at TTM NRR)",
             "–" if h["years_to_double"] is None else f"{h['years_to_double']:.1f}",

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 BRIDGE_MOVEMENTS = MOVEMENTS  # new, reactivation, expansion, contraction, churn, fx
+INVOLUNTARY = "involuntary_churn"  # the part of churn that failed payments caused
 
 
 def _f(value: Any) -> float | None:
@@ -66,6 +67,7 @@ def bridge(
                     "new_customers",
                     "reactivated_customers",
                     "churned_customers",
+                    "involuntary_churn",
                 )
             }
         )
@@ -80,7 +82,8 @@ def bridge(
         row["net_mrr_churn"] = _f(
             metrics.net_mrr_churn(r["start_mrr"], r["expansion"], r["contraction"], r["churn"])
         )
-        row["drill"] = {m: _drill(res, m, r["p"], by, seg) for m in ("start", *BRIDGE_MOVEMENTS)}
+        row["drill"] = {m: _drill(res, m, r["p"], by, seg)
+                        for m in ("start", *BRIDGE_MOVEMENTS, INVOLUNTARY)}  # fmt: skip
         rows.append(row)
     return rows
 
@@ -152,7 +155,8 @@ def headline(res: Results) -> Row:
             "empty": True,
             "warnings": ["No data yet: import a billing export or sync Stripe."],
         }
-    last = bridge(res)[-1]
+    periods = bridge(res)
+    last, recent = periods[-1], periods[-res.ttm_window :]
     month = _last(retention(res, 1))
     ttm_rows = retention(res, res.ttm_window)
     ttm = _last(ttm_rows)
@@ -191,6 +195,12 @@ def headline(res: Results) -> Row:
         "quick_ratio": last["quick_ratio"],
         "gross_mrr_churn": last["gross_mrr_churn"],
         "net_mrr_churn": last["net_mrr_churn"],
+        # Of the MRR churned over the last twelve months, the share failed payments caused.
+        "involuntary_churn_share": _f(
+            metrics.ratio(
+                sum(r["involuntary_churn"] for r in recent), sum(r["churn"] for r in recent)
+            )
+        ),
         "bridge": last,
         "warnings": warnings,
     }
@@ -266,7 +276,8 @@ def customers_behind(
     """The customers behind one figure: a movement, the start or end MRR, or a window's cohort."""
     if res.empty:
         return []
-    if metric in MOVEMENTS:
+    if metric in MOVEMENTS or metric == INVOLUNTARY:
+        movement = "churn" if metric == INVOLUNTARY else metric
         rows = [
             {
                 "customer_id": r["customer_id"],
@@ -275,7 +286,8 @@ def customers_behind(
                 "mrr_after": r["mrr_after"],
                 "churn_reason": r["churn_reason"],
             }
-            for r in res.movements(period, metric).to_pylist()
+            for r in res.movements(period, movement).to_pylist()
+            if metric != INVOLUNTARY or r["churn_reason"] == "involuntary"
         ]
         return _in_segment(res, rows, by, segment, period)
     if metric in ("start", "end"):
@@ -297,7 +309,7 @@ def customers_behind(
         return [r for r in rows if segment is None or r["segment"] == segment]
     raise ValueError(
         f"unknown metric {metric!r}: use start, end, new, reactivation, expansion, contraction, "
-        "churn, fx or window1/window12"
+        "churn, involuntary_churn, fx or window1/window12"
     )
 
 

@@ -8,6 +8,7 @@ from fractions import Fraction
 import pytest
 
 from factories import attributes_table, line, lines_table, month, rates_table
+from nrr import reports
 from nrr.api import compute_frames
 from nrr.schema import Settings
 
@@ -250,6 +251,38 @@ def test_past_due_grace_period():
     assert [m for m in movements(counts) if m[2] == "churn"] == []
     # 20 Feb + 30 days = 22 Mar: no longer MRR on 31 Mar.
     assert ("A", month(2025, 3), "churn", 100_00) in movements(graced)
+
+
+def test_churn_is_split_into_voluntary_and_involuntary():
+    # March: V cancels (voluntary), F's card fails (involuntary), S has two lines and loses only
+    # its failed one (a contraction: no churn), G stops paying on 20 Feb and, with 30 days of
+    # grace, stops counting on 22 Mar: involuntary whatever its data says.
+    jan, mar = D(2025, 1, 1), D(2025, 3, 1)
+    rows = [
+        line("V", jan, mar, 300_00, churn_reason="voluntary"),
+        line("F", jan, mar, 200_00, churn_reason="involuntary"),
+        line("S", jan, mar, 40_00, churn_reason="involuntary"),
+        line("S", jan, None, 60_00),
+        line("G", jan, None, 50_00, past_due_since=D(2025, 2, 20)),
+        line("K", jan, None, 10_00),
+    ]
+    counts = compute_frames(lines_table(rows), as_of=D(2025, 3, 31))
+    graced = compute_frames(
+        lines_table(rows), as_of=D(2025, 3, 31), settings=Settings(past_due_grace_days=30)
+    )
+    b = bridge_at(counts, month(2025, 3))
+    assert (b["churn"], b["involuntary_churn"], b["contraction"]) == (500_00, 200_00, 40_00)
+    b = bridge_at(graced, month(2025, 3))
+    assert (b["churn"], b["involuntary_churn"], b["contraction"]) == (550_00, 250_00, 40_00)
+    assert b["start_mrr"] - b["contraction"] - b["churn"] == b["end_mrr"] == 70_00
+    moved = {(r["customer_id"], r["movement"]): r["churn_reason"]
+             for r in graced.movements().to_pylist() if r["p"] == month(2025, 3)}  # fmt: skip
+    assert moved == {("V", "churn"): "voluntary", ("F", "churn"): "involuntary",
+                     ("G", "churn"): "involuntary", ("S", "contraction"): None}  # fmt: skip
+    behind = reports.customers_behind(graced, "involuntary_churn", month(2025, 3))
+    assert sorted((r["customer_id"], r["amount"]) for r in behind) == [("F", 200_00),
+                                                                      ("G", 50_00)]  # fmt: skip
+    assert reports.headline(graced)["involuntary_churn_share"] == 0.454545  # 250 / 550
 
 
 def test_metered_excluded_by_default_or_trailing_average():

@@ -7,7 +7,7 @@ from typing import Any
 
 from .metrics import BRIDGE, RETENTION, Key, Metrics
 
-MONEY = BRIDGE[:8]  # start_mrr .. end_mrr
+MONEY = (*BRIDGE[:8], "involuntary_churn")  # start_mrr .. end_mrr, and the part of churn
 _B = {name: i for i, name in enumerate(BRIDGE)}
 _R = {name: i for i, name in enumerate(RETENTION)}
 SIGNS = {"new": 1, "reactivation": 1, "expansion": 1, "contraction": -1, "churn": -1, "fx": 1}
@@ -18,6 +18,8 @@ def bridge_identity(metrics: Metrics) -> None:
         moved = sum(SIGNS[name] * row[_B[name]] for name in SIGNS)
         assert row[_B["start_mrr"]] + moved == row[_B["end_mrr"]], f"bridge identity fails at {key}"
         assert all(row[_B[name]] >= 0 for name in SIGNS if name != "fx"), f"negative at {key}"
+        involuntary = row[_B["involuntary_churn"]]
+        assert 0 <= involuntary <= row[_B["churn"]], f"involuntary churn not part of churn at {key}"
 
 
 def bridge_continuity(metrics: Metrics) -> None:

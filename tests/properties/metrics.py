@@ -21,7 +21,7 @@ from reference.model import Reference
 
 BRIDGE = ("start_mrr", "new", "reactivation", "expansion", "contraction", "churn", "fx", "end_mrr",
           "customers_start", "customers_end", "new_customers", "reactivated_customers",
-          "churned_customers")  # fmt: skip
+          "churned_customers", "involuntary_churn")  # fmt: skip
 RETENTION = ("start_mrr", "end_mrr", "gross_mrr", "customers_start", "customers_retained",
              "expansion", "contraction", "churn")  # fmt: skip
 DIMENSIONS: tuple[str | None, ...] = (None, "plan", "size")  # and every attribute key present

@@ -18,6 +18,7 @@ from reference.companies import Company, DrawDice, companies, describe, single_c
 from .checks import MONEY
 from .engine import engine_metrics
 from .metrics import (
+    BRIDGE,
     ENGINE_EXAMPLES,
     ENGINE_PHASES,
     REFERENCE_EXAMPLES,
@@ -97,11 +98,11 @@ def test_renaming_customers_changes_nothing(implementation: str) -> None:
 
 def _times(metrics: Metrics, k: int) -> Metrics:
     """Every amount times k; counts unchanged."""
-    money_at = len(MONEY)
     retention_money = {"start_mrr", "end_mrr", "gross_mrr", "expansion", "contraction", "churn"}
     scale_ret = [k if name in retention_money else 1 for name in RETENTION]
+    scale_bridge = [k if name in MONEY else 1 for name in BRIDGE]
     return Metrics(
-        bridge={key: tuple(v * k if i < money_at else v for i, v in enumerate(row))
+        bridge={key: tuple(v * s for v, s in zip(row, scale_bridge, strict=True))
                 for key, row in metrics.bridge.items()},
         retention={key: tuple(v * s for v, s in zip(row, scale_ret, strict=True))
                    for key, row in metrics.retention.items()},

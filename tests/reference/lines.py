@@ -63,6 +63,7 @@ class Line:
     mrr: int
     currency: str
     plan: str | None
+    involuntary: bool = False  # it ends for lack of payment
 
     def active(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
@@ -87,6 +88,21 @@ def _earlier(a: date | None, b: date) -> date:
     return b if a is None or b < a else a
 
 
+def _timed_end(row: Row, settings: Settings) -> date | None:
+    end: date | None = row["end_date"]
+    requested = row.get("cancel_requested_date")
+    if settings.churn_timing == "requested" and requested is not None and end is not None:
+        end = _earlier(end, requested)
+    return end
+
+
+def _grace_end(row: Row, settings: Settings) -> date | None:
+    past_due = row.get("past_due_since")
+    if settings.past_due_grace_days is None or past_due is None:
+        return None
+    return past_due + timedelta(days=settings.past_due_grace_days)
+
+
 def effective_end(row: Row, settings: Settings) -> date | None:
     end: date | None = row["end_date"]
     if row["kind"] == "metered" and end is not None:
@@ -94,10 +110,19 @@ def effective_end(row: Row, settings: Settings) -> date | None:
     requested = row.get("cancel_requested_date")
     if settings.churn_timing == "requested" and requested is not None and end is not None:
         end = _earlier(end, requested)
-    past_due = row.get("past_due_since")
-    if settings.past_due_grace_days is not None and past_due is not None:
-        end = _earlier(end, past_due + timedelta(days=settings.past_due_grace_days))
+    grace = _grace_end(row, settings)
+    if grace is not None:
+        end = _earlier(end, grace)
     return end
+
+
+def ends_unpaid(row: Row, settings: Settings) -> bool:
+    """The line ends for lack of payment: so its data says, or the past-due grace runs out
+    before it would end otherwise."""
+    grace, end = _grace_end(row, settings), _timed_end(row, settings)
+    if grace is not None and (end is None or grace < end):
+        return True
+    return row.get("churn_reason") == "involuntary"
 
 
 def effective_mrr(row: Row, settings: Settings) -> int:
@@ -116,6 +141,7 @@ def effective_lines(rows: Iterable[Row], as_of: date, settings: Settings) -> lis
             mrr=effective_mrr(row, settings),
             currency=str(row["currency"]),
             plan=row.get("plan"),
+            involuntary=ends_unpaid(row, settings),
         )
         for row in rows
         if row["start_date"] <= as_of and kept(row, settings)

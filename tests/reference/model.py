@@ -52,6 +52,7 @@ class BridgeRow:
     new_customers: int = 0
     reactivated_customers: int = 0
     churned_customers: int = 0
+    involuntary_churn: int = 0  # the part of churn whose ending lines include an unpaid one
 
     def identity_holds(self) -> bool:
         moved = self.new + self.reactivation + self.expansion - self.contraction - self.churn
@@ -252,6 +253,14 @@ class Reference:
             counter = _COUNTERS.get(move.movement)
             if counter:
                 setattr(row, counter, getattr(row, counter) + 1)
+            if move.movement == "churn" and self.ended_unpaid(customer, p):
+                row.involuntary_churn += move.amount
+
+    def ended_unpaid(self, customer: str, p: int) -> bool:
+        """A line of the customer that ends for lack of payment stopped counting at p."""
+        before, after = self.days[p - 1], self.days[p]
+        return any(line.involuntary and line.active(before) and not line.active(after)
+                   for line in self.lines[customer])  # fmt: skip
 
     # -- retention -------------------------------------------------------------------------
 

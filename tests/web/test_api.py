@@ -61,6 +61,7 @@ def test_bridge_every_period(client: TestClient) -> None:
     feb, mar = rows["2024-02"], rows["2024-03"]
     assert (feb["start_mrr"], feb["churn"], feb["end_mrr"]) == (39000, 4000, 38000)
     assert (mar["expansion"], mar["churn"], mar["end_mrr"]) == (5000, 5000, 38000)
+    assert (feb["involuntary_churn"], mar["involuntary_churn"]) == (4000, 0)  # c5's card failed
 
 
 def test_bridge_range_and_segment(client: TestClient) -> None:
@@ -149,6 +150,8 @@ def test_customer_explain(client: TestClient) -> None:
     ("metric=expansion&period=2024-03", [("c1", 5000)]),
     ("metric=contraction&period=2024-04&by=plan&segment=pro", [("c3", 8000)]),
     ("metric=churn&period=2024-03&by=plan&segment=pro", []),
+    ("metric=involuntary_churn&period=2024-02", [("c5", 4000)]),  # its card failed
+    ("metric=involuntary_churn&period=2024-03", []),  # c2 cancelled
 ])  # fmt: skip
 def test_drill_movements(client: TestClient, query: str, expected: list[tuple[str, int]]) -> None:
     rows = get(client, f"/api/drill?{query}")

@@ -46,7 +46,8 @@ def test_settings_travel_in_every_link(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("path", "expected"), [
-    ("/trends", ["MRR bridge per period", "TTM retention", 'id="movements-chart"']),
+    ("/trends", ["MRR bridge per period", "TTM retention", 'id="movements-chart"',
+                 "of which involuntary", "metric=involuntary_churn&amp;period=2024-02"]),
     ("/cohorts?view=logo_retention", ["Cohort logo retention at milestone ages", "2023-12"]),
     ("/segments?by=country", ["Segments by country", ">DE<", ">CH<", ">AT<"]),
     ("/customers?q=c1", ["c1", "expansion", "2024-03"]),

@@ -41,11 +41,13 @@ MOVEMENT_SUMS = {
     "new_customers": "CASE WHEN movement = 'new' THEN 1 ELSE 0 END",
     "reactivated_customers": "CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END",
     "churned_customers": "CASE WHEN movement = 'churn' THEN 1 ELSE 0 END",
+    "involuntary_churn": "CASE WHEN involuntary THEN amount ELSE 0 END",
 }
 
 # What the contributions and drill-downs read of a stretch, besides its segments.
 SEG_COLUMNS = (
     "ck", "p_from", "p_to", "currency", "mrr_native", "prev_native", "movement", "amount",
+    "involuntary",
 )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from nrr.core.frame import (
     Frame,
     Scope,
     Stage,
+    churn_reason_expr,
     convert,
     counted_kinds,
     date_sql,
@@ -126,7 +127,7 @@ def lines_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
         f"""
 WITH base AS (
   SELECT customer_id, upper(currency) AS currency, plan, kind = 'discount' AS discount,
-         churn_reason, start_date, {mrr_expr(s)} AS mrr,
+         {churn_reason_expr(s)} AS churn_reason, start_date, {mrr_expr(s)} AS mrr,
          CASE WHEN ({end_expr(s)}) > {as_of} THEN NULL ELSE ({end_expr(s)}) END AS end_eff
   FROM {scope.revenue_lines}
   WHERE start_date <= {as_of} AND {counted_kinds(s)}
@@ -146,7 +147,8 @@ WHERE l.p_to > l.p_from
 def pieces_stage(scope: Scope = WHOLE) -> Stage:
     """Constant-MRR pieces between consecutive line boundaries, each with the value before it.
 
-    The line deltas summed per boundary, then one window over them (the currency rides along):
+    The line deltas summed per boundary, then one window over them (the currency rides along).
+    ``involuntary_end``: a line ends at the boundary for lack of payment (see ``movements``).
     the running sum is the piece's value, the running sum less the boundary's own delta the
     previous piece's. (Summing first lets the window use a ROWS frame, which is cheaper than the
     RANGE frames that peers on one boundary would need.)
@@ -156,19 +158,22 @@ def pieces_stage(scope: Scope = WHOLE) -> Stage:
         scope("pieces"),
         f"""
 WITH deltas AS (
-  SELECT ck, currency, p, sum(dv) AS dv FROM (
-    SELECT ck, currency, p_from AS p, mrr AS dv FROM {lines}
-    UNION ALL SELECT ck, currency, p_to AS p, -mrr AS dv FROM {lines} WHERE p_to < {OPEN}
+  SELECT ck, currency, p, sum(dv) AS dv, max(inv) AS inv FROM (
+    SELECT ck, currency, p_from AS p, mrr AS dv, 0 AS inv FROM {lines}
+    UNION ALL
+    SELECT ck, currency, p_to AS p, -mrr AS dv,
+           CASE WHEN churn_reason = 'involuntary' THEN 1 ELSE 0 END AS inv
+    FROM {lines} WHERE p_to < {OPEN}
   ) AS d
   GROUP BY ck, currency, p  -- one currency per customer: the same groups as (ck, p)
 ), running AS (
-  SELECT ck, currency, p AS p_from, lead(p, 1, {OPEN}) OVER w AS p_to, dv,
+  SELECT ck, currency, p AS p_from, lead(p, 1, {OPEN}) OVER w AS p_to, dv, inv,
          sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
   FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
 SELECT ck, currency, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
-       CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native
+       CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native, inv = 1 AS involuntary_end
 FROM running
 """,
     )
@@ -220,6 +225,7 @@ def stretches_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
     (``fx_movements_stage``). The size band, and the cohort value ``v_cohort``, convert at the
     rate of the customer's first paying period: exchange rates alone never move a customer from
     one band to another, and a later as-of day never rewrites a band already reported.
+    ``involuntary`` marks a churn whose ending lines include one that ended for lack of payment.
     """
     bands = frame.settings.size_bands
     band = " ".join(f"WHEN {{v}} < {b} THEN {i}" for i, b in enumerate(bands))
@@ -228,11 +234,12 @@ def stretches_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
         scope("stretches"),
         f"""
 WITH firsts AS (
-  SELECT ck, currency, p_from, p_to, mrr_native, prev_native,
+  SELECT ck, currency, p_from, p_to, mrr_native, prev_native, involuntary_end,
          min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
   FROM {scope("pieces")}
 ), valued AS (
   SELECT f.ck, f.p_from, f.p_to, f.currency, f.mrr_native, f.prev_native, f.first_paid,
+         f.involuntary_end,
          CASE WHEN f.first_paid < f.p_from THEN 1 ELSE 0 END AS ever_before,
          {to_reporting("f.mrr_native", "rb", "f.currency", frame)} AS v_cohort,
          {to_reporting("f.prev_native", "rb", "f.currency", frame)} AS v_cohort_prev,
@@ -251,25 +258,24 @@ SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid, ever_bef
             WHEN mrr_native = 0 THEN 'churn'
             WHEN c > a THEN 'expansion'
             WHEN c < a THEN 'contraction' END AS movement,
-       CAST(abs(c - a) AS BIGINT) AS amount, a AS mrr_before, c AS mrr_after
+       CAST(abs(c - a) AS BIGINT) AS amount, a AS mrr_before, c AS mrr_after,
+       mrr_native = 0 AND prev_native > 0 AND involuntary_end AS involuntary
 FROM valued
 """,
     )
 
 
 def movements_stage() -> Stage:
-    """Each customer's movement where a stretch starts, with the churn reason for churn."""
+    """Each customer's movement where a stretch starts, with the churn reason for churn:
+    ``involuntary`` when one of the lines that end there ended for lack of payment (its
+    ``churn_reason``, or the past-due grace period running out), ``voluntary`` otherwise."""
     return Stage(
         "movements",
         """
 SELECT s.ck, s.p_from AS p, s.movement, s.amount, s.mrr_before, s.mrr_after,
-       CASE WHEN s.movement = 'churn' THEN coalesce(r.churn_reason, 'voluntary') END
+       CASE WHEN s.involuntary THEN 'involuntary' WHEN s.movement = 'churn' THEN 'voluntary' END
          AS churn_reason
 FROM stretches s
-LEFT JOIN (
-  SELECT ck, p_to AS p, min(churn_reason) AS churn_reason
-  FROM lines WHERE churn_reason IS NOT NULL GROUP BY ck, p_to
-) AS r ON r.ck = s.ck AND r.p = s.p_from
 WHERE s.movement IS NOT NULL
 """,
         view=True,

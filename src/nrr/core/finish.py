@@ -15,7 +15,7 @@ from nrr.core.segments import quote
 BRIDGE_COLUMNS = (
     "segment", "p", "period_end", "start_mrr", "new", "reactivation", "expansion", "contraction",
     "churn", "fx", "end_mrr", "customers_start", "customers_end", "new_customers",
-    "reactivated_customers", "churned_customers",
+    "reactivated_customers", "churned_customers", "involuntary_churn",
 )  # fmt: skip
 RETENTION_COLUMNS = (
     "segment", "p", "period_end", "window_periods", "start_mrr", "end_mrr", "gross_mrr",
@@ -134,7 +134,8 @@ SELECT g.dim, g.seg AS segment, ps.p, ps.period_end,
             AS BIGINT) AS customers_end,
        CAST(coalesce(x.new_customers, 0) AS BIGINT) AS new_customers,
        CAST(coalesce(x.reactivated_customers, 0) AS BIGINT) AS reactivated_customers,
-       CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
+       CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers,
+       CAST(coalesce(x.involuntary_churn, 0) AS BIGINT) AS involuntary_churn
 FROM (SELECT DISTINCT dim, seg FROM segs) AS g
 CROSS JOIN periods ps
 LEFT JOIN {levels} l0 ON l0.dim = g.dim AND l0.seg = g.seg AND l0.p = ps.p - 1

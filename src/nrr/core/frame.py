@@ -130,27 +130,46 @@ def first_period_sql(settings: Settings, as_of: date) -> str:
     )
 
 
-def end_expr(settings: Settings) -> str:
-    """The day a line stops counting, after the churn-timing, grace and metered settings."""
-    end = "end_date"
+def _timed_end(settings: Settings) -> str:
+    """The day a line ends after the churn-timing setting."""
     if settings.churn_timing == "requested":
-        end = (
+        return (
             "CASE WHEN cancel_requested_date IS NOT NULL AND end_date IS NOT NULL "
             "AND cancel_requested_date < end_date THEN cancel_requested_date ELSE end_date END"
         )
+    return "end_date"
+
+
+def _cutoff(settings: Settings) -> str:
+    """The day the past-due grace period runs out."""
+    return f"CAST(past_due_since + INTERVAL {int(settings.past_due_grace_days or 0)} DAY AS DATE)"
+
+
+def _grace_ends(settings: Settings, end: str) -> str:
+    """True where the past-due grace period ends the line before ``end`` does."""
+    return f"past_due_since IS NOT NULL AND ({end} IS NULL OR {_cutoff(settings)} < {end})"
+
+
+def end_expr(settings: Settings) -> str:
+    """The day a line stops counting, after the churn-timing, grace and metered settings."""
+    end = _timed_end(settings)
     if settings.past_due_grace_days is not None:
-        cutoff = f"(past_due_since + INTERVAL {int(settings.past_due_grace_days)} DAY)"
-        end = (
-            f"CASE WHEN past_due_since IS NULL THEN {end} "
-            f"WHEN {end} IS NULL OR CAST({cutoff} AS DATE) < {end} THEN CAST({cutoff} AS DATE) "
-            f"ELSE {end} END"
-        )
+        end = f"CASE WHEN {_grace_ends(settings, end)} THEN {_cutoff(settings)} ELSE {end} END"
     if settings.metered == "trailing_average":
         end = (
             f"CASE WHEN kind = 'metered' AND {end} IS NOT NULL "
             f"THEN CAST({end} + INTERVAL 2 MONTH AS DATE) ELSE {end} END"
         )
     return end
+
+
+def churn_reason_expr(settings: Settings) -> str:
+    """Why a line ends, where it does: ``involuntary`` when the past-due grace period ends it
+    (the customer stopped paying), otherwise the reason the data gives."""
+    if settings.past_due_grace_days is None:
+        return "churn_reason"
+    return (f"CASE WHEN {_grace_ends(settings, _timed_end(settings))} THEN 'involuntary' "
+            "ELSE churn_reason END")  # fmt: skip
 
 
 def crossing_customers_sql(settings: Settings, before: date, after: date) -> str:

@@ -309,7 +309,7 @@ class Results:
         rest = (
             "p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, "
             "end_mrr, customers_start, customers_end, new_customers, reactivated_customers, "
-            "churned_customers"
+            "churned_customers, involuntary_churn"
         )
         return self.executor.query(f"SELECT {cols}{rest} FROM bridge_{d} ORDER BY segment, p")
 

@@ -202,8 +202,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("/api/trends", "trends", "Bridge per period with monthly and TTM retention "
              "(the Trends page).", trends),
     Endpoint("/api/bridge", "bridge", "MRR bridge per period (and segment): start, new, "
-             "reactivation, expansion, contraction, churn, fx, end.", bridge, (BY, SEGMENT), True,
-             _ROWS),
+             "reactivation, expansion, contraction, churn, fx, end; involuntary_churn is the "
+             "part of churn failed payments caused.", bridge, (BY, SEGMENT), True, _ROWS),
     Endpoint("/api/retention", "retention", "NRR, GRR and logo retention per period end.",
              retention, (Param("window", {"type": "string", "enum": list(p.WINDOWS)},
                                "1 (one period) or ttm (trailing twelve months; default)."),

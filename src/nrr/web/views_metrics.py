@@ -109,6 +109,9 @@ def _bridge_table(ctx: Context, query: Mapping[str, str], rows: list[Mapping[str
     columns = [("period", "Period"), ("start_mrr", "Start"),
                *((m, m.capitalize() if m != "fx" else "FX") for m in MOVEMENT_COLUMNS),
                ("end_mrr", "End")]  # fmt: skip
+    # The part of churn that failed payments caused, beside churn (it is not added again).
+    at = columns.index(("churn", "Churn")) + 1
+    columns.insert(at, ("involuntary_churn", "of which involuntary"))
     body = []
     for row in rows:
         period = str(row["period"])

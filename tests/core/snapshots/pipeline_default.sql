@@ -26,7 +26,7 @@ SELECT min(customer_id) AS customer_id, min(upper(currency)) AS currency, min(up
 -- lines
 WITH base AS (
   SELECT customer_id, upper(currency) AS currency, plan, kind = 'discount' AS discount,
-         churn_reason, start_date, mrr_minor AS mrr,
+         churn_reason AS churn_reason, start_date, mrr_minor AS mrr,
          CASE WHEN (end_date) > DATE '2026-10-31' THEN NULL ELSE (end_date) END AS end_eff
   FROM revenue_lines
   WHERE start_date <= DATE '2026-10-31' AND (kind = 'recurring' OR (kind = 'discount' AND discount_duration IN ('repeating', 'forever')))
@@ -42,28 +42,32 @@ WHERE l.p_to > l.p_from
 
 -- pieces
 WITH deltas AS (
-  SELECT ck, currency, p, sum(dv) AS dv FROM (
-    SELECT ck, currency, p_from AS p, mrr AS dv FROM lines
-    UNION ALL SELECT ck, currency, p_to AS p, -mrr AS dv FROM lines WHERE p_to < 10000000
+  SELECT ck, currency, p, sum(dv) AS dv, max(inv) AS inv FROM (
+    SELECT ck, currency, p_from AS p, mrr AS dv, 0 AS inv FROM lines
+    UNION ALL
+    SELECT ck, currency, p_to AS p, -mrr AS dv,
+           CASE WHEN churn_reason = 'involuntary' THEN 1 ELSE 0 END AS inv
+    FROM lines WHERE p_to < 10000000
   ) AS d
   GROUP BY ck, currency, p  -- one currency per customer: the same groups as (ck, p)
 ), running AS (
-  SELECT ck, currency, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to, dv,
+  SELECT ck, currency, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to, dv, inv,
          sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
   FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
 SELECT ck, currency, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
-       CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native
+       CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native, inv = 1 AS involuntary_end
 FROM running
 
 -- stretches
 WITH firsts AS (
-  SELECT ck, currency, p_from, p_to, mrr_native, prev_native,
+  SELECT ck, currency, p_from, p_to, mrr_native, prev_native, involuntary_end,
          min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
   FROM pieces
 ), valued AS (
   SELECT f.ck, f.p_from, f.p_to, f.currency, f.mrr_native, f.prev_native, f.first_paid,
+         f.involuntary_end,
          CASE WHEN f.first_paid < f.p_from THEN 1 ELSE 0 END AS ever_before,
          CASE WHEN f.currency = 'EUR' THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rb.rate_f)) < 1e9 AND abs((f.mrr_native * rb.rate_f) - floor((f.mrr_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rb.rate) AS BIGINT) END END AS v_cohort,
          CASE WHEN f.currency = 'EUR' THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rb.rate_f)) < 1e9 AND abs((f.prev_native * rb.rate_f) - floor((f.prev_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rb.rate) AS BIGINT) END END AS v_cohort_prev,
@@ -82,18 +86,15 @@ SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid, ever_bef
             WHEN mrr_native = 0 THEN 'churn'
             WHEN c > a THEN 'expansion'
             WHEN c < a THEN 'contraction' END AS movement,
-       CAST(abs(c - a) AS BIGINT) AS amount, a AS mrr_before, c AS mrr_after
+       CAST(abs(c - a) AS BIGINT) AS amount, a AS mrr_before, c AS mrr_after,
+       mrr_native = 0 AND prev_native > 0 AND involuntary_end AS involuntary
 FROM valued
 
 -- movements (view)
 SELECT s.ck, s.p_from AS p, s.movement, s.amount, s.mrr_before, s.mrr_after,
-       CASE WHEN s.movement = 'churn' THEN coalesce(r.churn_reason, 'voluntary') END
+       CASE WHEN s.involuntary THEN 'involuntary' WHEN s.movement = 'churn' THEN 'voluntary' END
          AS churn_reason
 FROM stretches s
-LEFT JOIN (
-  SELECT ck, p_to AS p, min(churn_reason) AS churn_reason
-  FROM lines WHERE churn_reason IS NOT NULL GROUP BY ck, p_to
-) AS r ON r.ck = s.ck AND r.p = s.p_from
 WHERE s.movement IS NOT NULL
 
 -- fx_movements (view)
@@ -173,7 +174,7 @@ SELECT p.ck, p.p_from, l.label AS plan FROM plans p LEFT JOIN plan_labels l ON l
 SELECT k.customer_id, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from
 
 -- segs_b0 (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, 0 AS seg0, 0 AS prev_seg0 FROM stretches b
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, 0 AS seg0, 0 AS prev_seg0 FROM stretches b
 
 -- lvj_b0
 WITH pieces AS (SELECT seg0, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b0 WHERE mrr_native > 0),
@@ -222,10 +223,10 @@ FROM deltas GROUP BY seg0, currency, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(fx) <> 0
 
 -- mvj_b0
-SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers
+SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers, CAST(sum(CASE WHEN involuntary THEN amount ELSE 0 END) AS BIGINT) AS involuntary_churn
 FROM segs_b0 WHERE movement IS NOT NULL
 GROUP BY CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END, p_from
-HAVING sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) <> 0
+HAVING sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN involuntary THEN amount ELSE 0 END) <> 0
 
 -- wcj_12_b0
 WITH pieces AS (
@@ -261,13 +262,13 @@ SELECT 'all' AS dim, 'all' AS seg, x.t, x.mrr, x.customers FROM (SELECT seg0 AS 
 SELECT 'all' AS dim, 'all' AS seg, x.t, x.fx FROM (SELECT seg0 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(fx) <> 0) AS x
 
 -- mvc_b0 (view)
-SELECT 'all' AS dim, 'all' AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b0 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x
+SELECT 'all' AS dim, 'all' AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers, x.involuntary_churn FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers, CAST(sum(involuntary_churn) AS BIGINT) AS involuntary_churn FROM mvj_b0 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0 OR sum(involuntary_churn) <> 0) AS x
 
 -- wcc_12_b0 (view)
 SELECT 'all' AS dim, 'all' AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x
 
 -- seg_all (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, 'all' AS seg, 'all' AS prev_seg FROM segs_b0 b
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, 'all' AS seg, 'all' AS prev_seg FROM segs_b0 b
 
 -- levels_b0
 WITH fintervals AS (
@@ -349,7 +350,8 @@ SELECT g.dim, g.seg AS segment, ps.p, ps.period_end,
             AS BIGINT) AS customers_end,
        CAST(coalesce(x.new_customers, 0) AS BIGINT) AS new_customers,
        CAST(coalesce(x.reactivated_customers, 0) AS BIGINT) AS reactivated_customers,
-       CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
+       CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers,
+       CAST(coalesce(x.involuntary_churn, 0) AS BIGINT) AS involuntary_churn
 FROM (SELECT DISTINCT dim, seg FROM segs) AS g
 CROSS JOIN periods ps
 LEFT JOIN levels_b0 l0 ON l0.dim = g.dim AND l0.seg = g.seg AND l0.p = ps.p - 1
@@ -412,7 +414,7 @@ LEFT JOIN wchanges_12_b0 c ON c.dim = l0.dim AND c.seg = l0.seg AND c.p = l0.p +
 WHERE l0.p >= 24288 AND l0.customers > 0
 
 -- bridge_all (view)
-SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers FROM bridge_b0 WHERE dim = 'all'
+SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers, involuntary_churn FROM bridge_b0 WHERE dim = 'all'
 
 -- retention_all_1 (view)
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_1_b0 WHERE dim = 'all'
@@ -421,7 +423,7 @@ SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, ex
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_12_b0 WHERE dim = 'all'
 
 -- segs_b1
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, pl.plan_code AS seg0, pl.prev_plan_code AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT k.ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a2 ON a2.ck = b.ck
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, pl.plan_code AS seg0, pl.prev_plan_code AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT k.ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a2 ON a2.ck = b.ck
 
 -- lvj_b1
 WITH pieces AS (SELECT seg0, seg1, seg2, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b1 WHERE mrr_native > 0),
@@ -470,10 +472,10 @@ FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(fx) <> 0
 
 -- mvj_b1
-SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers
+SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers, CAST(sum(CASE WHEN involuntary THEN amount ELSE 0 END) AS BIGINT) AS involuntary_churn
 FROM segs_b1 WHERE movement IS NOT NULL
 GROUP BY CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END, p_from
-HAVING sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) <> 0
+HAVING sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN involuntary THEN amount ELSE 0 END) <> 0
 
 -- wcj_12_b1
 WITH pieces AS (
@@ -522,11 +524,11 @@ UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.fx FROM (SELECT seg2 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- mvc_b1 (view)
-SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers, x.involuntary_churn FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers, CAST(sum(involuntary_churn) AS BIGINT) AS involuntary_churn FROM mvj_b1 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0 OR sum(involuntary_churn) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg1 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg1, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x 
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers, x.involuntary_churn FROM (SELECT seg1 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers, CAST(sum(involuntary_churn) AS BIGINT) AS involuntary_churn FROM mvj_b1 GROUP BY seg1, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0 OR sum(involuntary_churn) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers FROM (SELECT seg2 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM mvj_b1 GROUP BY seg2, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers, x.involuntary_churn FROM (SELECT seg2 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers, CAST(sum(involuntary_churn) AS BIGINT) AS involuntary_churn FROM mvj_b1 GROUP BY seg2, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0 OR sum(involuntary_churn) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- wcc_12_b1 (view)
 SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
@@ -536,13 +538,13 @@ UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg2 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- seg_plan (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(l0.label, '(none)') AS seg, coalesce(l1.label, '(none)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'plan' AND l0.code = b.seg0 LEFT JOIN labels_b1 l1 ON l1.dim = 'plan' AND l1.code = b.prev_seg0
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, coalesce(l0.label, '(none)') AS seg, coalesce(l1.label, '(none)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'plan' AND l0.code = b.seg0 LEFT JOIN labels_b1 l1 ON l1.dim = 'plan' AND l1.code = b.prev_seg0
 
 -- seg_size (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, CASE WHEN b.seg1 = 0 THEN '< 100' WHEN b.seg1 = 1 THEN '100–500' WHEN b.seg1 = 2 THEN '500–2,000' WHEN b.seg1 = 3 THEN '≥ 2,000' END AS seg, CASE WHEN b.prev_seg1 = 0 THEN '< 100' WHEN b.prev_seg1 = 1 THEN '100–500' WHEN b.prev_seg1 = 2 THEN '500–2,000' WHEN b.prev_seg1 = 3 THEN '≥ 2,000' END AS prev_seg FROM segs_b1 b
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, CASE WHEN b.seg1 = 0 THEN '< 100' WHEN b.seg1 = 1 THEN '100–500' WHEN b.seg1 = 2 THEN '500–2,000' WHEN b.seg1 = 3 THEN '≥ 2,000' END AS seg, CASE WHEN b.prev_seg1 = 0 THEN '< 100' WHEN b.prev_seg1 = 1 THEN '100–500' WHEN b.prev_seg1 = 2 THEN '500–2,000' WHEN b.prev_seg1 = 3 THEN '≥ 2,000' END AS prev_seg FROM segs_b1 b
 
 -- seg_country (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, coalesce(l0.label, '(unknown)') AS seg, coalesce(l1.label, '(unknown)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'country' AND l0.code = b.seg2 LEFT JOIN labels_b1 l1 ON l1.dim = 'country' AND l1.code = b.prev_seg2
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, coalesce(l0.label, '(unknown)') AS seg, coalesce(l1.label, '(unknown)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'country' AND l0.code = b.seg2 LEFT JOIN labels_b1 l1 ON l1.dim = 'country' AND l1.code = b.prev_seg2
 
 -- levels_b1
 WITH fintervals AS (
@@ -632,7 +634,8 @@ SELECT g.dim, g.seg AS segment, ps.p, ps.period_end,
             AS BIGINT) AS customers_end,
        CAST(coalesce(x.new_customers, 0) AS BIGINT) AS new_customers,
        CAST(coalesce(x.reactivated_customers, 0) AS BIGINT) AS reactivated_customers,
-       CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers
+       CAST(coalesce(x.churned_customers, 0) AS BIGINT) AS churned_customers,
+       CAST(coalesce(x.involuntary_churn, 0) AS BIGINT) AS involuntary_churn
 FROM (SELECT DISTINCT dim, seg FROM segs) AS g
 CROSS JOIN periods ps
 LEFT JOIN levels_b1 l0 ON l0.dim = g.dim AND l0.seg = g.seg AND l0.p = ps.p - 1
@@ -699,7 +702,7 @@ LEFT JOIN wchanges_12_b1 c ON c.dim = l0.dim AND c.seg = l0.seg AND c.p = l0.p +
 WHERE l0.p >= 24288 AND l0.customers > 0
 
 -- bridge_plan (view)
-SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers FROM bridge_b1 WHERE dim = 'plan'
+SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers, involuntary_churn FROM bridge_b1 WHERE dim = 'plan'
 
 -- retention_plan_1 (view)
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_1_b1 WHERE dim = 'plan'
@@ -708,7 +711,7 @@ SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, ex
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_12_b1 WHERE dim = 'plan'
 
 -- bridge_size (view)
-SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers FROM bridge_b1 WHERE dim = 'size'
+SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers, involuntary_churn FROM bridge_b1 WHERE dim = 'size'
 
 -- retention_size_1 (view)
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_1_b1 WHERE dim = 'size'
@@ -717,7 +720,7 @@ SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, ex
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_12_b1 WHERE dim = 'size'
 
 -- bridge_country (view)
-SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers FROM bridge_b1 WHERE dim = 'country'
+SELECT segment, p, period_end, start_mrr, new, reactivation, expansion, contraction, churn, fx, end_mrr, customers_start, customers_end, new_customers, reactivated_customers, churned_customers, involuntary_churn FROM bridge_b1 WHERE dim = 'country'
 
 -- retention_country_1 (view)
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_1_b1 WHERE dim = 'country'
