@@ -28,8 +28,10 @@ def figures(html: str, element_id: str) -> dict[str, object]:
 def test_overview_cards_and_waterfall(client: TestClient) -> None:
     html = page(client, "/")
     # MRR 34000 cents = 340 EUR; ARR 4080; TTM NRR 27000/35000 = 77.1 %; GRR 22000/35000 = 62.9 %.
+    # Churn in the last twelve months: c5's 4000 (its card failed) and c2's 5000: 44.4 % failed.
     for text in (">340<", ">4,080<", ">4<", "77.1 %", "62.9 %", "Leaky bucket"):
         assert text in html, text
+    assert "44.4 % of churn from failed payments" in html  # the GRR card's note
     bar = figures(html, "bridge-chart")["data"][0]  # type: ignore[index]
     assert bar["y"] == [380, 0, 40, 0, 80, 0, 0, 340]  # type: ignore[index]
     assert 'href="/drill?as_of=2024-04-30&amp;metric=contraction&amp;period=2024-04"' in html

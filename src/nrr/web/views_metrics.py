@@ -45,7 +45,7 @@ def overview(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
               drill_url(query, "end", period)),
         _card("NRR (TTM)", pct(ttm.get("nrr")), _band_text(head), _window_link(query, ttm),
               tone="nrr"),
-        _card("GRR (TTM)", pct(ttm.get("grr")), "never above 100 %", _window_link(query, ttm),
+        _card("GRR (TTM)", pct(ttm.get("grr")), _failed_share(head), _window_link(query, ttm),
               tone="grr"),
         _card("Years to double", _years(head.get("years_to_double")), "at this TTM NRR", None),
         class_="cards", aria_label="Headline figures",
@@ -73,6 +73,14 @@ def _card(label: str, value: str, note: str | None, href: str | None, tone: str 
     shown = figure_link(value, href, f"{label}: the customers behind it") if href else value
     return tag("div", tag("div", label, class_="label"), tag("div", shown, class_="value"),
                tag("div", note or "", class_="note"), class_=f"card {tone}".strip())  # fmt: skip
+
+
+def _failed_share(head: Mapping[str, Any]) -> str:
+    """What GRR loses to failed payments: their share of the last twelve months' churn."""
+    share = head.get("involuntary_churn_share")
+    if share is None:
+        return "never above 100 %"
+    return f"{pct(share)} of churn from failed payments"
 
 
 def _band_text(head: Mapping[str, Any]) -> str:
