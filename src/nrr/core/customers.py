@@ -147,11 +147,11 @@ WHERE l.p_to > l.p_from
 def pieces_stage(scope: Scope = WHOLE) -> Stage:
     """Constant-MRR pieces between consecutive line boundaries, each with the value before it.
 
-    The line deltas summed per boundary, then one window over them (the currency rides along).
-    ``involuntary_end``: a line ends at the boundary for lack of payment (see ``movements``).
+    The line deltas summed per boundary, then one window over them (the currency rides along):
     the running sum is the piece's value, the running sum less the boundary's own delta the
     previous piece's. (Summing first lets the window use a ROWS frame, which is cheaper than the
-    RANGE frames that peers on one boundary would need.)
+    RANGE frames that peers on one boundary would need.) ``involuntary_end``: a line that ends at
+    the boundary ended for lack of payment (see ``movements``).
     """
     lines = scope("lines")
     return Stage(
