@@ -181,8 +181,8 @@ def explain_command(ws: Any, res: Any, customer_id: str, as_json: bool) -> None:
     "--metric",
     default="end",
     show_default=True,
-    help="start, end, new, reactivation, expansion, contraction, churn, involuntary_churn, fx, "
-    "window1, window12.",
+    help="start, end, new, reactivation, expansion, contraction, churn (or its parts "
+    "voluntary_churn, involuntary_churn), fx, window1, window12.",
 )
 @click.option(
     "--at", "period_label", help="Period of the figure, e.g. 2025-03 (default: the last)."

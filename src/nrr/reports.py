@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 BRIDGE_MOVEMENTS = MOVEMENTS  # new, reactivation, expansion, contraction, churn, fx
 INVOLUNTARY = "involuntary_churn"  # the part of churn that failed payments caused
+# Drill-down metrics for the two parts of churn, with the churn reason each lists.
+CHURN_PARTS = {INVOLUNTARY: "involuntary", "voluntary_churn": "voluntary"}
 
 
 def _f(value: Any) -> float | None:
@@ -276,8 +278,9 @@ def customers_behind(
     """The customers behind one figure: a movement, the start or end MRR, or a window's cohort."""
     if res.empty:
         return []
-    if metric in MOVEMENTS or metric == INVOLUNTARY:
-        movement = "churn" if metric == INVOLUNTARY else metric
+    if metric in MOVEMENTS or metric in CHURN_PARTS:
+        movement = "churn" if metric in CHURN_PARTS else metric
+        reason = CHURN_PARTS.get(metric)
         rows = [
             {
                 "customer_id": r["customer_id"],
@@ -287,7 +290,7 @@ def customers_behind(
                 "churn_reason": r["churn_reason"],
             }
             for r in res.movements(period, movement).to_pylist()
-            if metric != INVOLUNTARY or r["churn_reason"] == "involuntary"
+            if reason is None or r["churn_reason"] == reason
         ]
         return _in_segment(res, rows, by, segment, period)
     if metric in ("start", "end"):
@@ -309,7 +312,7 @@ def customers_behind(
         return [r for r in rows if segment is None or r["segment"] == segment]
     raise ValueError(
         f"unknown metric {metric!r}: use start, end, new, reactivation, expansion, contraction, "
-        "churn, involuntary_churn, fx or window1/window12"
+        "churn, voluntary_churn, involuntary_churn, fx or window1/window12"
     )
 
 

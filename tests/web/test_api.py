@@ -152,6 +152,8 @@ def test_customer_explain(client: TestClient) -> None:
     ("metric=churn&period=2024-03&by=plan&segment=pro", []),
     ("metric=involuntary_churn&period=2024-02", [("c5", 4000)]),  # its card failed
     ("metric=involuntary_churn&period=2024-03", []),  # c2 cancelled
+    ("metric=voluntary_churn&period=2024-03", [("c2", 5000)]),
+    ("metric=voluntary_churn&period=2024-02", []),
 ])  # fmt: skip
 def test_drill_movements(client: TestClient, query: str, expected: list[tuple[str, int]]) -> None:
     rows = get(client, f"/api/drill?{query}")

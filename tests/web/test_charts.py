@@ -36,8 +36,21 @@ def test_movement_bars_put_losses_below_zero() -> None:
     fig = charts.movement_bars([APRIL], "EUR")
     by_name = {t["name"]: t for t in fig["data"]}
     assert by_name["Contraction"]["y"] == [-80] and by_name["Reactivation"]["y"] == [40]
-    assert by_name["Churn"]["customdata"] == [{"metric": "churn", "period": "2024-04"}]
     assert fig["layout"]["barmode"] == "relative"
+
+
+def test_movement_bars_split_churn_into_cancelled_and_failed_payments() -> None:
+    march = {**APRIL, "period": "2024-03", "churn": 9000, "involuntary_churn": 4000}
+    fig = charts.movement_bars([march], "EUR")
+    assert [t["name"] for t in fig["data"]] == ["New", "Reactivation", "Expansion", "Contraction",
+                                                "Churn, cancelled", "Churn, failed payment", "FX"]
+    by_name = {t["name"]: t for t in fig["data"]}
+    assert by_name["Churn, cancelled"]["y"] == [-50] and by_name["Churn, failed payment"]["y"] == [
+        -40]  # 90 euros churned, 40 of them for failed payments
+    assert by_name["Churn, failed payment"]["customdata"] == [
+        {"metric": "involuntary_churn", "period": "2024-03"}]
+    assert by_name["Churn, cancelled"]["customdata"] == [
+        {"metric": "voluntary_churn", "period": "2024-03"}]
 
 
 def test_retention_lines_draw_the_bands_and_order_periods() -> None:

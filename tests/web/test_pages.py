@@ -55,6 +55,8 @@ def test_settings_travel_in_every_link(client: TestClient) -> None:
     ("/customers?q=c1", ["c1", "expansion", "2024-03"]),
     ("/customers/c5", ["reactivation", "billing.csv:9", "involuntary"]),
     ("/drill?metric=churn&period=2024-03", ["Churn in 2024-03", "/customers/c2", "voluntary"]),
+    ("/drill?metric=involuntary_churn&period=2024-02",
+     ["Churn from failed payments in 2024-02", "/customers/c5", "involuntary"]),
 ])  # fmt: skip
 def test_each_page_renders_its_figures(client: TestClient, path: str,
                                        expected: list[str]) -> None:  # fmt: skip

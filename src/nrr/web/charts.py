@@ -179,18 +179,36 @@ def retention_lines(monthly: Sequence[Row], ttm: Sequence[Row], grain_label: str
     )}  # fmt: skip
 
 
+# Churn drawn in two parts, each drilling to its own customers: cancelled, and failed payments.
+CHURN_PARTS: dict[str, tuple[str, str]] = {
+    "voluntary_churn": ("Churn, cancelled", COLOURS["churn"]),
+    "involuntary_churn": ("Churn, failed payment", "#991b1b"),
+}
+
+
+def _churn_part(row: Row, part: str) -> int:
+    involuntary = int(row.get("involuntary_churn") or 0)
+    return involuntary if part == "involuntary_churn" else int(row["churn"]) - involuntary
+
+
 def movement_bars(bridge: Sequence[Row], currency: str) -> Figure:
-    """MRR movements per period as stacked bars: gains up, losses down."""
+    """MRR movements per period as stacked bars: gains up, losses down; churn in its two parts."""
+    steps = [(s, MOVEMENT_LABELS[s], COLOURS[s]) for s in WATERFALL_STEPS if s != "churn"]
+    at = [s for s, _, _ in steps].index("contraction") + 1
+    steps[at:at] = [(part, label, colour) for part, (label, colour) in CHURN_PARTS.items()]
     traces = []
-    for step in WATERFALL_STEPS:
-        sign = -1 if step in ("contraction", "churn") else 1
+    for step, label, colour in steps:
+        if step in CHURN_PARTS:
+            values = [-_churn_part(r, step) for r in bridge]
+        else:
+            values = [(-1 if step == "contraction" else 1) * int(r[step]) for r in bridge]
         traces.append({
-            "type": "bar", "name": MOVEMENT_LABELS[step],
+            "type": "bar", "name": label,
             "x": [r["period"] for r in bridge],
-            "y": [major(sign * int(r[step]), currency) for r in bridge],
-            "marker": {"color": COLOURS[step]},
+            "y": [major(v, currency) for v in values],
+            "marker": {"color": colour},
             "customdata": [_drill(step, str(r["period"])) for r in bridge],
-            "hovertemplate": "%{x} " + MOVEMENT_LABELS[step] + ": %{y:,.0f}<extra></extra>",
+            "hovertemplate": "%{x} " + label + ": %{y:,.0f}<extra></extra>",
         })  # fmt: skip
     return {"data": traces, "layout": _layout(
         f"MRR movements per period ({currency})", barmode="relative",

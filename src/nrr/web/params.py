@@ -22,7 +22,8 @@ MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn", "fx")
 # Figures a drill-down can list the customers of: the movements, and the customers counted at the
 # start or end of a period.
 # ``windowN``: the cohort of the N-period retention window ending at the period.
-DRILL_METRICS = (*MOVEMENTS, "involuntary_churn", "start", "end", "window1", "window4", "window12")
+DRILL_METRICS = (*MOVEMENTS, "voluntary_churn", "involuntary_churn", "start", "end", "window1",
+                 "window4", "window12")  # fmt: skip
 WINDOWS = ("1", "ttm")
 COHORT_VIEWS = ("nrr", "logo_retention")
 

@@ -125,7 +125,8 @@ HEADINGS = {"customer_id": "Customer", "amount": "Amount", "mrr": "MRR",
 def figure_name(metric: str) -> str:
     """How a drill-down's heading names its figure (app.js figureName says the same)."""
     names = {"start": "Paying at the start of", "end": "Paying at the end of",
-             "fx": "FX changes in"}  # fmt: skip
+             "fx": "FX changes in", "voluntary_churn": "Churn cancelled in",
+             "involuntary_churn": "Churn from failed payments in"}  # fmt: skip
     if metric in names:
         return names[metric]
     if metric.startswith("window"):

@@ -62,6 +62,8 @@ function link(text, href, attrs) {
 function figureName(metric) {
   const names = {
     start: "Paying at the start of", end: "Paying at the end of", fx: "FX changes in",
+    voluntary_churn: "Churn cancelled in",
+    involuntary_churn: "Churn from failed payments in",
   };
   if (names[metric]) return names[metric];
   if (metric.startsWith("window")) return "Retention cohort ending";
