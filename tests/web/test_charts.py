@@ -7,7 +7,8 @@ from nrr.web.html import Html, esc, json_block, tag
 from nrr.web.render import to_csv, to_json
 
 APRIL = {"period": "2024-04", "start_mrr": 38000, "new": 0, "reactivation": 4000,
-         "expansion": 0, "contraction": 8000, "churn": 0, "fx": 0, "end_mrr": 34000}
+         "expansion": 0, "contraction": 8000, "churn": 0, "involuntary_churn": 0, "fx": 0,
+         "end_mrr": 34000}
 
 
 def test_waterfall_steps_from_start_to_end() -> None:

@@ -179,34 +179,33 @@ def retention_lines(monthly: Sequence[Row], ttm: Sequence[Row], grain_label: str
     )}  # fmt: skip
 
 
-# Churn drawn in two parts, each drilling to its own customers: cancelled, and failed payments.
-CHURN_PARTS: dict[str, tuple[str, str]] = {
-    "voluntary_churn": ("Churn, cancelled", COLOURS["churn"]),
-    "involuntary_churn": ("Churn, failed payment", "#991b1b"),
-}
+# Per period, churn is drawn in two parts, each drilling to its own customers.
+BAR_STEPS = ("new", "reactivation", "expansion", "contraction", "voluntary_churn",
+             "involuntary_churn", "fx")  # fmt: skip
+BAR_LABELS = {**MOVEMENT_LABELS, "voluntary_churn": "Churn, cancelled",
+              "involuntary_churn": "Churn, failed payment"}  # fmt: skip
+BAR_COLOURS = {**COLOURS, "voluntary_churn": COLOURS["churn"], "involuntary_churn": "#991b1b"}
 
 
-def _churn_part(row: Row, part: str) -> int:
-    involuntary = int(row.get("involuntary_churn") or 0)
-    return involuntary if part == "involuntary_churn" else int(row["churn"]) - involuntary
+def _signed(row: Row, step: str) -> int:
+    """A bar's height in minor units: losses below zero; cancelled churn is what failed
+    payments leave of churn."""
+    if step == "voluntary_churn":
+        return int(row["involuntary_churn"]) - int(row["churn"])
+    value = int(row[step])
+    return -value if step in ("contraction", "involuntary_churn") else value
 
 
 def movement_bars(bridge: Sequence[Row], currency: str) -> Figure:
     """MRR movements per period as stacked bars: gains up, losses down; churn in its two parts."""
-    steps = [(s, MOVEMENT_LABELS[s], COLOURS[s]) for s in WATERFALL_STEPS if s != "churn"]
-    at = [s for s, _, _ in steps].index("contraction") + 1
-    steps[at:at] = [(part, label, colour) for part, (label, colour) in CHURN_PARTS.items()]
     traces = []
-    for step, label, colour in steps:
-        if step in CHURN_PARTS:
-            values = [-_churn_part(r, step) for r in bridge]
-        else:
-            values = [(-1 if step == "contraction" else 1) * int(r[step]) for r in bridge]
+    for step in BAR_STEPS:
+        label = BAR_LABELS[step]
         traces.append({
             "type": "bar", "name": label,
             "x": [r["period"] for r in bridge],
-            "y": [major(v, currency) for v in values],
-            "marker": {"color": colour},
+            "y": [major(_signed(r, step), currency) for r in bridge],
+            "marker": {"color": BAR_COLOURS[step]},
             "customdata": [_drill(step, str(r["period"])) for r in bridge],
             "hovertemplate": "%{x} " + label + ": %{y:,.0f}<extra></extra>",
         })  # fmt: skip
