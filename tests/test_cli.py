@@ -263,3 +263,31 @@ def test_headline_segments_and_cohort_ratios_by_hand(workspace: Path):
     jan = [(r["age"], r["mrr"], r["nrr"], r["logo_retention"])
            for r in data["cohorts"] if r["cohort"] == "2025-01"]
     assert jan == [(0, 150_00, 1.0, 1.0), (1, 100_00, 0.666667, 0.5), (2, 150_00, 1.0, 0.5)]
+
+
+def test_at_risk_lists_pending_cancellations_and_past_due_payments(tmp_path: Path):
+    jan = date(2025, 1, 1)
+    lines = revenue_lines([
+        {"customer_id": "D", "start_date": jan, "end_date": date(2025, 5, 1), "mrr_minor": 90_00,
+         "cancel_requested_date": date(2025, 3, 2), "source": "t"},
+        {"customer_id": "E", "start_date": jan, "mrr_minor": 40_00,
+         "past_due_since": date(2025, 3, 20), "source": "t"},
+        {"customer_id": "F", "start_date": jan, "mrr_minor": 70_00, "source": "t"},
+    ])  # fmt: skip
+    path = tmp_path / "ws"
+    with open_workspace(path) as ws:
+        ws.replace_source("t", lines=lines)
+    code, out = run("at-risk", "-w", str(path), "--as-of", "2025-03-31", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert (data["accounts"], data["mrr_at_risk"], data["mrr"], data["share_of_mrr"]) == (
+        2, 130_00, 200_00, 0.65)  # fmt: skip
+    assert [(r["customer_id"], r["mrr_at_risk"], r["reasons"]) for r in data["customers"]] == [
+        ("D", 90_00, ["cancellation pending"]), ("E", 40_00, ["payment past due"])]  # fmt: skip
+    code, out = run("at-risk", "-w", str(path), "--as-of", "2025-03-31", "--limit", "1")
+    assert code == 0, out
+    assert ("2 accounts at risk in 2025-03: 130.00 EUR MRR at risk (65.0 % of 200.00 EUR); "
+            "cancellation pending 1, payment past due 1, downgraded 0") in " ".join(out.split())
+    # the table holds D only (E, past due since 20 March, is beyond the limit)
+    assert "the 1 with most MRR at risk of 2" in out and "2025-05-01" in out
+    assert "2025-03-20" not in out

@@ -35,6 +35,17 @@ def test_demo_headline_is_pinned(demo_results) -> None:
     assert head["warnings"][0].startswith("NRR 107.2% rests on expansion: gross retention is only")
 
 
+def test_demo_accounts_at_risk_are_pinned(demo_results) -> None:
+    _, res = demo_results
+    risk = reports.at_risk(res)
+    assert (risk["accounts"], risk["mrr_at_risk"], risk["mrr"]) == (120, 6_283_223, 318_378_030)
+    assert risk["reasons"] == {"cancellation pending": 8, "payment past due": 24,
+                               "downgraded": 90}  # fmt: skip
+    top = risk["customers"][0]
+    assert (top["customer_id"], top["mrr_at_risk"], top["past_due_since"]) == (
+        "cus_01166", 1_362_750, "2026-10-24")
+
+
 def test_demo_has_what_the_product_needs_to_show(demo_results) -> None:
     _, res = demo_results
     assert sorted(r["segment"] for r in reports.segments(res, "plan")) == [

@@ -28,11 +28,12 @@ def demo_command(workspace: str | None, serve: bool, host: str, port: int,
         path = demo.build(folder, from_stripe=from_stripe, echo=click.echo)
     except (ValueError, OSError) as exc:
         return fail(str(exc))
-    from nrr.cli_report import report_command
+    from nrr.cli_report import at_risk_command, report_command
 
     as_of = demo.STRIPE_DEMO_AS_OF if from_stripe else demo.DEMO_AS_OF
-    report_command.main(["--workspace", str(path), "--as-of", as_of.isoformat()],
-                        standalone_mode=False)
+    view = ["--workspace", str(path), "--as-of", as_of.isoformat()]
+    report_command.main(view, standalone_mode=False)
+    at_risk_command.main([*view, "--limit", "5"], standalone_mode=False)
     if serve:
         from nrr.cli_web import serve as serve_app
 

@@ -215,3 +215,34 @@ def customers_command(
             ("amount", "mrr", "mrr_before", "mrr_after", "mrr_start", "mrr_end"),
         )
     )
+
+
+@click.command("at-risk")
+@workspace_option
+@setting_options
+@click.option(
+    "--limit", default=25, show_default=True, type=click.IntRange(min=0),
+    help="Rows in the table (JSON lists every account).",
+)  # fmt: skip
+@json_option
+@with_workspace_results
+def at_risk_command(ws: Any, res: Any, limit: int, as_json: bool) -> None:
+    """Accounts at risk: pending cancellations, payments past due, recent downgrades."""
+    from nrr import render, reports
+
+    data = reports.at_risk(res)
+    if as_json:
+        return json_out(data)
+    cur = data["currency"]
+    out = render.console()
+    out.print(render.at_risk_summary(data))
+    rows = [
+        {**{k: r[k] for k in ("customer_id", "name", "mrr", "mrr_at_risk")},
+         "reasons": ", ".join(r["reasons"]),
+         **{k: r[k] for k in ("cancels_on", "past_due_since", "lapses_on", "downgraded")}}
+        for r in data["customers"][:limit]
+    ]  # fmt: skip
+    title = f"Accounts at risk · {data['period']}"
+    if len(data["customers"]) > limit:
+        title += f" (the {limit} with most MRR at risk of {data['accounts']})"
+    out.print(render.rows_table(rows, title, cur, ("mrr", "mrr_at_risk", "downgraded")))

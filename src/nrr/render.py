@@ -178,3 +178,14 @@ def rows_table(
             ]
         )
     return table
+
+
+def at_risk_summary(data: dict[str, Any]) -> str:
+    """One line: how many accounts, how much MRR and which share of it is at risk, and why."""
+    cur = data["currency"]
+    reasons = ", ".join(f"{reason} {n:,}" for reason, n in data["reasons"].items())
+    return (
+        f"{count(data['accounts'])} accounts at risk in {data['period']}: "
+        f"{money(data['mrr_at_risk'], cur)} {cur} MRR at risk "
+        f"({pct(data['share_of_mrr'])} of {money(data['mrr'], cur)} {cur}); {reasons}"
+    )

@@ -348,6 +348,43 @@ def customers(
     ).to_pylist()
 
 
+# Why a customer is at risk, in the order the list shows them.
+RISK_REASONS = ("cancellation pending", "payment past due", "downgraded")
+
+
+def at_risk(res: Results) -> Row:
+    """The accounts at risk at the as-of period (``nrr.core.risk``) and what they add up to.
+
+    ``share_of_mrr`` is the MRR at risk over the company's MRR (exact: ``mrr_at_risk`` and
+    ``mrr`` are both given); ``reasons`` counts the accounts showing each signal.
+    """
+    currency = res.settings.reporting_currency
+    rows = [] if res.empty else res.at_risk().to_pylist()
+    for r in rows:
+        r["reasons"] = [reason for reason, on in zip(RISK_REASONS, _signals(r), strict=True) if on]
+        for key in ("cancels_on", "past_due_since", "lapses_on"):
+            r[key] = None if r[key] is None else r[key].isoformat()
+    mrr = bridge(res)[-1]["end_mrr"] if not res.empty else 0
+    at_stake = sum(r["mrr_at_risk"] for r in rows)
+    return {
+        "as_of": res.as_of.isoformat(),
+        "period": None if res.empty else res.label(res.last_period),
+        "currency": currency,
+        "accounts": len(rows),
+        "mrr_at_risk": at_stake,
+        "mrr": mrr,
+        "share_of_mrr": _f(metrics.ratio(at_stake, mrr)),
+        "reasons": {
+            reason: sum(1 for r in rows if reason in r["reasons"]) for reason in RISK_REASONS
+        },
+        "customers": rows,
+    }
+
+
+def _signals(row: Row) -> tuple[bool, bool, bool]:
+    return (row["cancels_on"] is not None, row["past_due_since"] is not None, row["downgraded"] > 0)
+
+
 def explain(res: Results, workspace: Workspace, customer_id: str) -> Row:
     """A customer's MRR timeline, movements, revenue lines and the raw rows behind them."""
     lines = workspace.customer_lines(customer_id)

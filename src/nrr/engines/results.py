@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from nrr.core import pipeline
 from nrr.core.periods import TTM_PERIODS, index_of, label
+from nrr.core.risk import at_risk_sql
 from nrr.core.segments import BUILTIN_DIMENSIONS
 from nrr.engines.recent import Recent
 from nrr.schema import Settings
@@ -421,6 +422,22 @@ LEFT JOIN names n ON n.customer_id = k.customer_id
 ORDER BY {order} {direction}, k.customer_id
 LIMIT $limit OFFSET $offset""",
             params,
+        )
+
+    def at_risk(self) -> pa.Table:
+        """Paying customers with a pending cancellation, a payment past due or a recent downgrade
+        (``nrr.core.risk``), with their names; most MRR at risk first."""
+        assert self.frame is not None
+        return self.executor.query(
+            f"""
+WITH risk AS ({at_risk_sql(self.frame)}
+), names AS (
+  SELECT customer_id, max(name) AS name FROM customers GROUP BY customer_id
+)
+SELECT r.customer_id, n.name, r.currency, r.mrr, r.mrr_at_risk, r.cancels_on,
+       r.past_due_since, r.lapses_on, r.downgraded
+FROM risk r LEFT JOIN names n ON n.customer_id = r.customer_id
+ORDER BY r.mrr_at_risk DESC, r.mrr DESC, r.customer_id"""
         )
 
     def bridge_segment_of(self, by: str, p: int) -> pa.Table:

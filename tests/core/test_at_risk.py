@@ -1,0 +1,95 @@
+"""Accounts at risk (nrr.core.risk): hand-built customers, each signal hand-computed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from factories import line, lines_table, month, rates_table
+from nrr import reports
+from nrr.api import compute_frames
+from nrr.schema import Settings
+
+D = date
+JAN, MAR, AS_OF = D(2025, 1, 1), D(2025, 3, 1), D(2025, 3, 31)
+ROWS = [
+    # C asked on 10 March to leave on 1 May: all of its 100 is at risk.
+    line("C", JAN, D(2025, 5, 1), 100_00, cancel_requested_date=D(2025, 3, 10)),
+    # T cancels one of its two lines: only that line's 40 is at risk, of 100.
+    line("T", JAN, D(2025, 4, 15), 40_00, cancel_requested_date=D(2025, 3, 1)),
+    line("T", JAN, None, 60_00),
+    # P's payment is past due since 20 March: its 80 is at risk (also pending cancellation on
+    # the same line: counted once).
+    line("P", JAN, D(2025, 6, 1), 80_00, past_due_since=D(2025, 3, 20),
+         cancel_requested_date=D(2025, 3, 25)),  # fmt: skip
+    # Q has been past due since 1 January: with 30 days of grace it stopped counting on 31 Jan.
+    line("Q", JAN, None, 70_00, past_due_since=D(2025, 1, 1)),
+    # X went from 50 to 30 in March: a downgrade of 20, nothing at risk.
+    line("X", JAN, MAR, 50_00),
+    line("X", MAR, None, 30_00),
+    # Y's downgrade was in November: too long ago to count.
+    line("Y", D(2024, 10, 1), D(2024, 11, 1), 90_00),
+    line("Y", D(2024, 11, 1), None, 45_00),
+    # G asked to leave and already left: churned, not at risk.
+    line("G", JAN, D(2025, 3, 15), 30_00, cancel_requested_date=D(2025, 2, 1)),
+    # F pays in CHF (1.10 EUR in March) and asked to leave on 1 June: 20 CHF = 22 EUR at risk.
+    line("F", JAN, D(2025, 6, 1), 20_00, currency="CHF", cancel_requested_date=D(2025, 3, 5)),
+    # A requested cancellation that lies after the as-of day is not known yet.
+    line("L", JAN, D(2025, 6, 1), 10_00, cancel_requested_date=D(2025, 4, 2)),
+    line("K", JAN, None, 10_00),
+]
+RATES = rates_table([("CHF", p, "1.1") for p in range(month(2024, 9), month(2025, 4))])
+
+
+def risk(settings: Settings | None = None) -> reports.Row:
+    res = compute_frames(lines_table([dict(r) for r in ROWS]), as_of=AS_OF, rates=RATES,
+                         settings=settings)  # fmt: skip
+    return reports.at_risk(res)
+
+
+def by_customer(data: reports.Row) -> dict[str, tuple[object, ...]]:
+    return {
+        r["customer_id"]: (r["mrr"], r["mrr_at_risk"], r["cancels_on"], r["past_due_since"],
+                           r["lapses_on"], r["downgraded"], tuple(r["reasons"]))
+        for r in data["customers"]
+    }  # fmt: skip
+
+
+def test_each_signal_with_its_mrr_at_risk():
+    data = risk()
+    assert by_customer(data) == {
+        "C": (100_00, 100_00, "2025-05-01", None, None, 0, ("cancellation pending",)),
+        "P": (80_00, 80_00, "2025-06-01", "2025-03-20", None, 0,
+              ("cancellation pending", "payment past due")),
+        "Q": (70_00, 70_00, None, "2025-01-01", None, 0, ("payment past due",)),
+        "T": (100_00, 40_00, "2025-04-15", None, None, 0, ("cancellation pending",)),
+        "F": (22_00, 22_00, "2025-06-01", None, None, 0, ("cancellation pending",)),
+        "X": (30_00, 0, None, None, None, 20_00, ("downgraded",)),
+    }  # fmt: skip
+    # Most MRR at risk first.
+    assert [r["customer_id"] for r in data["customers"]] == ["C", "P", "Q", "T", "F", "X"]
+    # Company MRR at the end of March: C 100 + T 100 + P 80 + Q 70 + X 30 + Y 45 + F 22 + L 10
+    # + K 10 = 467; at risk 100 + 80 + 70 + 40 + 22 = 312.
+    assert (data["accounts"], data["mrr_at_risk"], data["mrr"]) == (6, 312_00, 467_00)
+    assert data["share_of_mrr"] == 0.668094  # 312 / 467
+    assert data["reasons"] == {"cancellation pending": 4, "payment past due": 2, "downgraded": 1}
+    assert data["period"] == "2025-03"
+
+
+def test_grace_days_give_the_lapse_day_and_drop_lapsed_customers():
+    data = risk(Settings(past_due_grace_days=30))
+    rows = by_customer(data)
+    assert "Q" not in rows  # lapsed on 31 January: churned, no longer at risk
+    assert rows["P"][1:5] == (80_00, "2025-06-01", "2025-03-20", "2025-04-19")
+
+
+def test_when_churn_counts_at_the_request_pending_cancellations_are_already_churn():
+    rows = by_customer(risk(Settings(churn_timing="requested")))
+    # C, P and F churned when they asked; T's cancelled line is a contraction of 40 in March.
+    assert sorted(rows) == ["Q", "T", "X"]
+    assert rows["T"] == (60_00, 0, None, None, None, 40_00, ("downgraded",))
+
+
+def test_no_data_gives_an_empty_list():
+    res = compute_frames(lines_table([line("A", D(2026, 1, 1), None, 10_00)]), as_of=AS_OF)
+    data = reports.at_risk(res)
+    assert (data["accounts"], data["mrr_at_risk"], data["customers"]) == (0, 0, [])
