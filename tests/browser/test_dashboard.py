@@ -19,6 +19,7 @@ PAGES = [
     ("/cohorts", "cohorts", ["#cohort-chart"]),
     ("/segments", "segments", ["#segments-chart"]),
     ("/customers", "customers", []),
+    ("/at-risk", "at-risk", []),
 ]
 
 
@@ -121,6 +122,17 @@ def test_a_table_downloads_as_csv(server: str, watched: Watched) -> None:
         moves = sum(int(row[k]) for k in ("new", "reactivation", "expansion", "fx"))
         assert int(row["start_mrr"]) + moves - int(row["contraction"]) - int(row["churn"]) == int(
             row["end_mrr"])
+    assert watched.problems == []
+
+
+def test_at_risk_opens_the_customer_behind_a_row(server: str, watched: Watched) -> None:
+    page = open_page(watched, server + "/at-risk")
+    first = page.locator("table tbody tr").first
+    customer = first.locator("td a").first.inner_text()
+    assert "cancellation pending" in first.inner_text() or "past due" in first.inner_text()
+    first.locator("td a").first.click()
+    page.wait_for_url(re.compile(rf"/customers/{customer}"))
+    assert customer in page.locator("h1").inner_text()
     assert watched.problems == []
 
 

@@ -225,3 +225,21 @@ def test_openapi_lists_every_route(client: TestClient) -> None:
     drill = spec["paths"]["/api/drill"]["get"]
     names = {p["name"] for p in drill["parameters"]}
     assert {"metric", "period", "by", "segment", "as_of", "grain", "format"} <= names
+
+
+def test_at_risk_lists_the_recent_downgrade(client: TestClient) -> None:
+    # No cancellation is pending and no payment past due; c3 went from 20000 to 12000 in April.
+    risk = get(client, "/api/at-risk")
+    assert isinstance(risk, dict)
+    assert (risk["accounts"], risk["mrr_at_risk"], risk["mrr"], risk["share_of_mrr"]) == (
+        1, 0, 34000, 0.0)
+    assert risk["customers"] == [{
+        "customer_id": "c3", "name": "Gamma SA", "currency": "EUR", "mrr": 12000,
+        "mrr_at_risk": 0, "cancels_on": None, "past_due_since": None, "lapses_on": None,
+        "downgraded": 8000, "reasons": ["downgraded"]}]  # fmt: skip
+    assert risk["reasons"] == {"cancellation pending": 0, "payment past due": 0, "downgraded": 1}
+    # At the end of March the last three months hold churn and growth, no downgrade.
+    assert get(client, "/api/at-risk?as_of=2024-03-31")["customers"] == []  # type: ignore[index]
+    response = client.get(f"/api/at-risk?format=csv&{AS_OF}")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(r["customer_id"], r["downgraded"]) for r in rows] == [("c3", "8000")]

@@ -41,7 +41,7 @@ def test_overview_cards_and_waterfall(client: TestClient) -> None:
 def test_settings_travel_in_every_link(client: TestClient) -> None:
     html = page(client, "/trends?grain=quarter&discounts=none")
     nav = re.findall(r'<nav class="nav".*?</nav>', html, re.S)[0]
-    assert nav.count("grain=quarter") == 5 and nav.count("discounts=none") == 5
+    assert nav.count("grain=quarter") == 6 and nav.count("discounts=none") == 6
     assert '<option value="quarter" selected>' in html
     csv = "/api/bridge?as_of=2024-04-30&amp;discounts=none&amp;grain=quarter&amp;format=csv"
     assert csv in html
@@ -57,6 +57,10 @@ def test_settings_travel_in_every_link(client: TestClient) -> None:
     ("/drill?metric=churn&period=2024-03", ["Churn in 2024-03", "/customers/c2", "voluntary"]),
     ("/drill?metric=involuntary_churn&period=2024-02",
      ["Churn from failed payments in 2024-02", "/customers/c5", "involuntary"]),
+    ("/at-risk", ["Accounts at risk", 'href="/customers/c3?as_of=2024-04-30"', "Gamma SA",
+                  ">120.00<", ">80.00<", 'class="mv mv-contraction">downgraded<',
+                  "1 account, most MRR at risk first",
+                  "/api/at-risk?as_of=2024-04-30&amp;format=csv"]),
 ])  # fmt: skip
 def test_each_page_renders_its_figures(client: TestClient, path: str,
                                        expected: list[str]) -> None:  # fmt: skip
@@ -72,7 +76,7 @@ def test_customer_ids_are_escaped_in_pages(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/trends", "/cohorts", "/segments", "/customers",
-                                  "/drill?metric=end&period=2019-12"])
+                                  "/at-risk", "/drill?metric=end&period=2019-12"])
 def test_pages_before_the_first_billing_day(client: TestClient, path: str) -> None:
     sep = "&" if "?" in path else "?"
     response = client.get(f"{path}{sep}as_of=2020-01-31")

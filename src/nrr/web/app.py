@@ -117,7 +117,11 @@ def _api(endpoint: Endpoint, backend: Backend) -> Callable[[Request], Response]:
         if body is None:
             ctx = context(backend, query)
             data = endpoint.handler(ctx, query, request.path_params)
-            body = backend.values.put(key, to_csv(data) if fmt == "csv" else to_json(data))
+            if fmt == "csv":
+                body = to_csv(data[endpoint.csv_rows] if endpoint.csv_rows else data)
+            else:
+                body = to_json(data)
+            body = backend.values.put(key, body)
         return _body(body, fmt, endpoint.name)
 
     return handle

@@ -33,6 +33,7 @@ class Endpoint:
     params: tuple[Param, ...] = ()
     table: bool = False  # a list of rows: also served as CSV
     response: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    csv_rows: str | None = None  # for an object: the key of the list of rows its CSV holds
 
     @property
     def accepted(self) -> tuple[str, ...]:
@@ -156,6 +157,10 @@ def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -
     )  # fmt: skip
 
 
+def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -> Any:
+    return ctx.report("at_risk")
+
+
 def customer(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -> Any:
     customer_id = path["customer_id"]
     if len(customer_id) > 200:
@@ -224,6 +229,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
                     "Rows per page (default 100)."),
               Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}, "Rows to skip."),
               ), True, _ROWS),
+    Endpoint("/api/at-risk", "at_risk", "Accounts at risk at the as-of period (a cancellation "
+             "pending, a payment past due, a recent downgrade), their MRR at risk and the "
+             "totals; as CSV, the accounts.", at_risk, (), True, csv_rows="customers"),
     Endpoint("/api/customers/{customer_id}", "customer", "One customer: MRR timeline, movements "
              "and the source rows behind each.", customer,
              (Param("customer_id", {"type": "string", "maxLength": 200}, "Customer id.", "path",

@@ -17,6 +17,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/cohorts", "Cohorts"),
     ("/segments", "Segments"),
     ("/customers", "Customers"),
+    ("/at-risk", "At risk"),
 )
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "DKK", "NOK", "PLN", "JPY")
 
@@ -175,6 +176,13 @@ def table(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], *,
     tools = tag("a", "Download CSV", href=csv, class_="csv", download=True) if csv else ""
     cap = tag("caption", caption or "", tools) if caption or csv else ""
     return tag("div", tag("table", cap, tag("thead", head), tag("tbody", *body)), class_="table")
+
+
+def card(label: str, value: str, note: str | None, href: str | None, tone: str = "") -> Html:
+    """A headline figure: label, value (linked to the customers behind it), a note."""
+    shown = figure_link(value, href, f"{label}: the customers behind it") if href else value
+    return tag("div", tag("div", label, class_="label"), tag("div", shown, class_="value"),
+               tag("div", note or "", class_="note"), class_=f"card {tone}".strip())  # fmt: skip
 
 
 def chart(element_id: str, figure_json: bytes, label: str) -> Html:

@@ -17,7 +17,7 @@ from nrr.web.backend import Backend
 from nrr.web.context import Context, context
 from nrr.web.html import Html, tag
 from nrr.web.layout import page
-from nrr.web.views_customers import customer, customers, drill
+from nrr.web.views_customers import at_risk, customer, customers, drill
 from nrr.web.views_metrics import cohorts, overview, segments, trends
 
 Renderer = Callable[[Context, Mapping[str, str], Mapping[str, str], str], Html]
@@ -28,11 +28,12 @@ Renderer = Callable[[Context, Mapping[str, str], Mapping[str, str], str], Html]
 PAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "/": (), "/trends": (), "/cohorts": ("view",), "/segments": ("by",),
     "/customers": ("q", "sort", "limit", "offset"), "/customers/{customer_id}": (),
-    "/drill": ("metric", "period", "by", "segment"),
+    "/drill": ("metric", "period", "by", "segment"), "/at-risk": (),
 }  # fmt: skip
 RENDERERS: dict[str, Renderer] = {
     "/": overview, "/trends": trends, "/cohorts": cohorts, "/segments": segments,
     "/customers": customers, "/customers/{customer_id}": customer, "/drill": drill,
+    "/at-risk": at_risk,
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from nrr.web import endpoints as ep
 from nrr.web import params as p
 from nrr.web.context import Context
 from nrr.web.html import Html, tag
-from nrr.web.layout import chart, frame, money, number, table, url
+from nrr.web.layout import card, chart, frame, money, money_short, number, pct, table, url
 from nrr.web.render import to_json
 
 # -- Customers ------------------------------------------------------------------------------------
@@ -111,6 +111,50 @@ def customer(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
     ]  # fmt: skip
     title = f"Customer {path['customer_id']}"
     return frame(ctx, query, title, "/customers", Html("".join(parts)), csrf)
+
+
+# -- At risk --------------------------------------------------------------------------------------
+
+# Each reason drawn in the colour of the movement it leads to.
+REASON_TONES = {"cancellation pending": "churn", "payment past due": "churn",
+                "downgraded": "contraction"}  # fmt: skip
+RISK_DAYS = ("cancels_on", "past_due_since", "lapses_on")
+
+
+def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csrf: str) -> Html:
+    data = ep.at_risk(ctx, query, path)
+    cur, reasons = data["currency"], data["reasons"]
+    cards = tag(
+        "section",
+        card("Accounts at risk", number(data["accounts"]), f"paying in {data['period'] or '–'}",
+             None),
+        card("MRR at risk", money_short(data["mrr_at_risk"], cur),
+             f"{cur} · {pct(data['share_of_mrr'])} of MRR", None, tone="churn"),
+        *(card(reason.capitalize(), number(n), "accounts", None) for reason, n in reasons.items()),
+        class_="cards", aria_label="Accounts at risk in figures",
+    )  # fmt: skip
+    explain = tag("p", "A cancellation requested that has not taken effect, a payment past due "
+                  "or a downgrade in the last three months. MRR at risk counts the first two; "
+                  "see docs/definitions.md.", class_="context")  # fmt: skip
+    body = [[
+        tag("a", r["customer_id"], href=url(f"/customers/{quote(str(r['customer_id']))}", query)),
+        r.get("name") or "", money(r["mrr"], cur), money(r["mrr_at_risk"], cur),
+        Html(" ".join(tag("span", reason, class_=f"mv mv-{REASON_TONES[reason]}")
+                      for reason in r["reasons"])),
+        *(tag("span", r[k], class_="day") if r[k] else "" for k in RISK_DAYS),
+        money(r["downgraded"], cur) if r["downgraded"] else "",
+    ] for r in data["customers"]]  # fmt: skip
+    columns = [("customer_id", "Customer"), ("name", "Name"), ("mrr", f"MRR ({cur})"),
+               ("mrr_at_risk", f"At risk ({cur})"), ("reasons", "Why"),
+               ("cancels_on", "Cancels on"), ("past_due_since", "Past due since"),
+               ("lapses_on", "Stops counting"), ("downgraded", f"Downgraded by ({cur})")]
+    n = len(body)
+    caption = f"{n} account{'' if n == 1 else 's'}, most MRR at risk first" if n else (
+        "No account at risk")
+    numeric = [False, False, True, True, False, False, False, False, True]
+    parts = [cards, explain, table(columns, body, caption=caption,
+                                   csv=url("/api/at-risk", query, format="csv"), numeric=numeric)]
+    return frame(ctx, query, "Accounts at risk", "/at-risk", Html("".join(parts)), csrf)
 
 
 # -- Drill-down -----------------------------------------------------------------------------------

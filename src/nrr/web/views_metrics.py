@@ -12,6 +12,7 @@ from nrr.web import params as p
 from nrr.web.context import Context
 from nrr.web.html import Html, tag
 from nrr.web.layout import (
+    card,
     chart,
     drill_url,
     figure_link,
@@ -39,15 +40,15 @@ def overview(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
     ttm = head.get("ttm") or {}
     cards = tag(
         "section",
-        _card("MRR", money_short(head.get("mrr"), cur), cur, drill_url(query, "end", period)),
-        _card("ARR", money_short(head.get("arr"), cur), f"{cur} · 12 × MRR", None),
-        _card("Customers", number(head.get("customers")), "paying",
+        card("MRR", money_short(head.get("mrr"), cur), cur, drill_url(query, "end", period)),
+        card("ARR", money_short(head.get("arr"), cur), f"{cur} · 12 × MRR", None),
+        card("Customers", number(head.get("customers")), "paying",
               drill_url(query, "end", period)),
-        _card("NRR (TTM)", pct(ttm.get("nrr")), _band_text(head), _window_link(query, ttm),
+        card("NRR (TTM)", pct(ttm.get("nrr")), _band_text(head), _window_link(query, ttm),
               tone="nrr"),
-        _card("GRR (TTM)", pct(ttm.get("grr")), _failed_share(head), _window_link(query, ttm),
+        card("GRR (TTM)", pct(ttm.get("grr")), _failed_share(head), _window_link(query, ttm),
               tone="grr"),
-        _card("Years to double", _years(head.get("years_to_double")), "at this TTM NRR", None),
+        card("Years to double", _years(head.get("years_to_double")), "at this TTM NRR", None),
         class_="cards", aria_label="Headline figures",
     )  # fmt: skip
     median = head.get("public_saas_median") or []
@@ -67,12 +68,6 @@ def overview(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
         parts.append(_bridge_table(ctx, query, [dict(bridge, period=period)],
                                    caption=f"Bridge of {period}"))
     return frame(ctx, query, "Overview", "/", Html("".join(parts)), csrf)
-
-
-def _card(label: str, value: str, note: str | None, href: str | None, tone: str = "") -> Html:
-    shown = figure_link(value, href, f"{label}: the customers behind it") if href else value
-    return tag("div", tag("div", label, class_="label"), tag("div", shown, class_="value"),
-               tag("div", note or "", class_="note"), class_=f"card {tone}".strip())  # fmt: skip
 
 
 def _failed_share(head: Mapping[str, Any]) -> str:
