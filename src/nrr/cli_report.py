@@ -237,7 +237,7 @@ def at_risk_command(ws: Any, res: Any, limit: int, as_json: bool) -> None:
     out = render.console()
     out.print(render.at_risk_summary(data))
     rows = [
-        {**{k: r[k] for k in ("customer_id", "name", "mrr", "mrr_at_risk")},
+        {**{k: r[k] for k in ("customer_id", "name", "plan", "mrr", "mrr_at_risk")},
          "reasons": ", ".join(r["reasons"]),
          **{k: r[k] for k in ("cancels_on", "past_due_since", "lapses_on", "downgraded")}}
         for r in data["customers"][:limit]

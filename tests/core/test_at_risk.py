@@ -31,11 +31,20 @@ ROWS = [
     line("Y", D(2024, 11, 1), None, 45_00),
     # G asked to leave and already left: churned, not at risk.
     line("G", JAN, D(2025, 3, 15), 30_00, cancel_requested_date=D(2025, 2, 1)),
-    # F pays in CHF (1.10 EUR in March) and asked to leave on 1 June: 20 CHF = 22 EUR at risk.
-    line("F", JAN, D(2025, 6, 1), 20_00, currency="CHF", cancel_requested_date=D(2025, 3, 5)),
+    # F pays 10.05 + 10.05 CHF (1.10 EUR in March) and asked to leave on 1 June: 20.10 CHF =
+    # 22.11 EUR at risk, all of its MRR (converted once: line by line it would be 2 × 11.06).
+    *[line("F", JAN, D(2025, 6, 1), 10_05, currency="CHF", cancel_requested_date=D(2025, 3, 5))
+      for _ in range(2)],
     # A requested cancellation that lies after the as-of day is not known yet.
     line("L", JAN, D(2025, 6, 1), 10_00, cancel_requested_date=D(2025, 4, 2)),
     line("K", JAN, None, 10_00),
+    # Z's only line is past due; its discount line (without the mark) leaves with it: all 80.
+    line("Z", JAN, None, 100_00, past_due_since=D(2025, 3, 28)),
+    line("Z", JAN, None, -20_00, kind="discount", discount_duration="repeating"),
+    # W cancels 60 of its 110 and keeps 50; its discount of 20 stays: 60 at risk of 90.
+    line("W", JAN, D(2025, 5, 1), 60_00, cancel_requested_date=D(2025, 3, 3)),
+    line("W", JAN, None, 50_00),
+    line("W", JAN, None, -20_00, kind="discount", discount_duration="repeating"),
 ]
 RATES = rates_table([("CHF", p, "1.1") for p in range(month(2024, 9), month(2025, 4))])
 
@@ -62,16 +71,19 @@ def test_each_signal_with_its_mrr_at_risk():
               ("cancellation pending", "payment past due")),
         "Q": (70_00, 70_00, None, "2025-01-01", None, 0, ("payment past due",)),
         "T": (100_00, 40_00, "2025-04-15", None, None, 0, ("cancellation pending",)),
-        "F": (22_00, 22_00, "2025-06-01", None, None, 0, ("cancellation pending",)),
+        "F": (22_11, 22_11, "2025-06-01", None, None, 0, ("cancellation pending",)),
         "X": (30_00, 0, None, None, None, 20_00, ("downgraded",)),
+        "Z": (80_00, 80_00, None, "2025-03-28", None, 0, ("payment past due",)),
+        "W": (90_00, 60_00, "2025-05-01", None, None, 0, ("cancellation pending",)),
     }  # fmt: skip
     # Most MRR at risk first.
-    assert [r["customer_id"] for r in data["customers"]] == ["C", "P", "Q", "T", "F", "X"]
-    # Company MRR at the end of March: C 100 + T 100 + P 80 + Q 70 + X 30 + Y 45 + F 22 + L 10
-    # + K 10 = 467; at risk 100 + 80 + 70 + 40 + 22 = 312.
-    assert (data["accounts"], data["mrr_at_risk"], data["mrr"]) == (6, 312_00, 467_00)
-    assert data["share_of_mrr"] == 0.668094  # 312 / 467
-    assert data["reasons"] == {"cancellation pending": 4, "payment past due": 2, "downgraded": 1}
+    assert [r["customer_id"] for r in data["customers"]] == ["C", "P", "Z", "Q", "W", "T", "F", "X"]
+    assert {r["plan"] for r in data["customers"]} == {"Pro"}
+    # Company MRR at the end of March: C 100 + T 100 + P 80 + Q 70 + X 30 + Y 45 + F 22.11
+    # + L 10 + K 10 + Z 80 + W 90 = 637.11; at risk 100 + 80 + 80 + 70 + 60 + 40 + 22.11 = 452.11.
+    assert (data["accounts"], data["mrr_at_risk"], data["mrr"]) == (8, 452_11, 637_11)
+    assert data["share_of_mrr"] == 0.709626  # 452.11 / 637.11
+    assert data["reasons"] == {"cancellation pending": 5, "payment past due": 3, "downgraded": 1}
     assert data["period"] == "2025-03"
 
 
@@ -80,13 +92,15 @@ def test_grace_days_give_the_lapse_day_and_drop_lapsed_customers():
     rows = by_customer(data)
     assert "Q" not in rows  # lapsed on 31 January: churned, no longer at risk
     assert rows["P"][1:5] == (80_00, "2025-06-01", "2025-03-20", "2025-04-19")
+    assert rows["Z"][1:5] == (80_00, None, "2025-03-28", "2025-04-27")
 
 
 def test_when_churn_counts_at_the_request_pending_cancellations_are_already_churn():
     rows = by_customer(risk(Settings(churn_timing="requested")))
-    # C, P and F churned when they asked; T's cancelled line is a contraction of 40 in March.
-    assert sorted(rows) == ["Q", "T", "X"]
+    # C, P and F churned when they asked; T's and W's cancelled lines are contractions in March.
+    assert sorted(rows) == ["Q", "T", "W", "X", "Z"]
     assert rows["T"] == (60_00, 0, None, None, None, 40_00, ("downgraded",))
+    assert rows["W"] == (30_00, 0, None, None, None, 60_00, ("downgraded",))
 
 
 def test_no_data_gives_an_empty_list():

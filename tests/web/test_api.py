@@ -234,7 +234,7 @@ def test_at_risk_lists_the_recent_downgrade(client: TestClient) -> None:
     assert (risk["accounts"], risk["mrr_at_risk"], risk["mrr"], risk["share_of_mrr"]) == (
         1, 0, 34000, 0.0)
     assert risk["customers"] == [{
-        "customer_id": "c3", "name": "Gamma SA", "currency": "EUR", "mrr": 12000,
+        "customer_id": "c3", "name": "Gamma SA", "plan": "pro", "currency": "EUR", "mrr": 12000,
         "mrr_at_risk": 0, "cancels_on": None, "past_due_since": None, "lapses_on": None,
         "downgraded": 8000, "reasons": ["downgraded"]}]  # fmt: skip
     assert risk["reasons"] == {"cancellation pending": 0, "payment past due": 0, "downgraded": 1}

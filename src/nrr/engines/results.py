@@ -426,17 +426,19 @@ LIMIT $limit OFFSET $offset""",
 
     def at_risk(self) -> pa.Table:
         """Paying customers with a pending cancellation, a payment past due or a recent downgrade
-        (``nrr.core.risk``), with their names; most MRR at risk first."""
+        (``nrr.core.risk``), with their names and plans; most MRR at risk first."""
         assert self.frame is not None
+        self._ensure_plans()
         return self.executor.query(
             f"""
 WITH risk AS ({at_risk_sql(self.frame)}
 ), names AS (
   SELECT customer_id, max(name) AS name FROM customers GROUP BY customer_id
 )
-SELECT r.customer_id, n.name, r.currency, r.mrr, r.mrr_at_risk, r.cancels_on,
+SELECT r.customer_id, n.name, pl.plan, r.currency, r.mrr, r.mrr_at_risk, r.cancels_on,
        r.past_due_since, r.lapses_on, r.downgraded
 FROM risk r LEFT JOIN names n ON n.customer_id = r.customer_id
+LEFT JOIN named_plans pl ON pl.ck = r.ck AND pl.p_from = r.p_from
 ORDER BY r.mrr_at_risk DESC, r.mrr DESC, r.customer_id"""
         )
 

@@ -138,20 +138,22 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csr
                   "see docs/definitions.md.", class_="context")  # fmt: skip
     body = [[
         tag("a", r["customer_id"], href=url(f"/customers/{quote(str(r['customer_id']))}", query)),
-        r.get("name") or "", money(r["mrr"], cur), money(r["mrr_at_risk"], cur),
+        r.get("name") or "", r.get("plan") or "", money(r["mrr"], cur),
+        money(r["mrr_at_risk"], cur),
         Html(" ".join(tag("span", reason, class_=f"mv mv-{REASON_TONES[reason]}")
                       for reason in r["reasons"])),
         *(tag("span", r[k], class_="day") if r[k] else "" for k in RISK_DAYS),
         money(r["downgraded"], cur) if r["downgraded"] else "",
     ] for r in data["customers"]]  # fmt: skip
-    columns = [("customer_id", "Customer"), ("name", "Name"), ("mrr", f"MRR ({cur})"),
+    columns = [("customer_id", "Customer"), ("name", "Name"), ("plan", "Plan"),
+               ("mrr", f"MRR ({cur})"),
                ("mrr_at_risk", f"At risk ({cur})"), ("reasons", "Why"),
                ("cancels_on", "Cancels on"), ("past_due_since", "Past due since"),
                ("lapses_on", "Stops counting"), ("downgraded", f"Downgraded by ({cur})")]
     n = len(body)
     caption = f"{n} account{'' if n == 1 else 's'}, most MRR at risk first" if n else (
         "No account at risk")
-    numeric = [False, False, True, True, False, False, False, False, True]
+    numeric = [False, False, False, True, True, False, False, False, False, True]
     parts = [cards, explain, table(columns, body, caption=caption,
                                    csv=url("/api/at-risk", query, format="csv"), numeric=numeric)]
     return frame(ctx, query, "Accounts at risk", "/at-risk", Html("".join(parts)), csrf)
