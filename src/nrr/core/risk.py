@@ -10,10 +10,10 @@ Three signals, each read from what the billing data states, never guessed:
   (the as-of period included), a warning sign, not revenue that is leaving.
 
 ``mrr_at_risk`` is the MRR of the lines with a pending cancellation or a payment past due (a line
-with both counts once), in the reporting currency like the customer's ``mrr``. Discounts are lines
-of their own that need not carry the signal of the line they reduce: so when every paying line of
-a customer is at risk, all of its MRR is; otherwise the flagged lines' MRR, never more than the
-customer's MRR.
+with both counts once), in the reporting currency like the customer's ``mrr``, and never more than
+it nor below 0. (A discount is a line of its own that need not carry the mark of the line it
+reduces: when every paying line is marked, the marked lines sum to at least the customer's MRR,
+so all of it is at risk, its discounts leaving with it.)
 """
 
 from __future__ import annotations
@@ -59,20 +59,16 @@ WITH live AS (
   FROM revenue_lines
   WHERE {counted_kinds(s)} AND start_date <= {as_of} AND (({end}) IS NULL OR ({end}) > {as_of})
 ), native AS (  -- summed before converting, as the customer's MRR is: no cent apart
-  SELECT customer_id, currency, rate_p,
-         sum(CASE WHEN cancels_on IS NOT NULL OR past_due_since IS NOT NULL THEN mrr END) AS mrr,
-         sum(CASE WHEN cancels_on IS NULL AND past_due_since IS NULL AND mrr > 0 THEN mrr
-                  ELSE 0 END) AS kept,
-         min(cancels_on) AS cancels_on, min(past_due_since) AS past_due_since,
-         min(lapses_on) AS lapses_on
-  FROM live GROUP BY customer_id, currency, rate_p
+  SELECT customer_id, currency, rate_p, sum(mrr) AS mrr, min(cancels_on) AS cancels_on,
+         min(past_due_since) AS past_due_since, min(lapses_on) AS lapses_on
+  FROM live WHERE cancels_on IS NOT NULL OR past_due_since IS NOT NULL
+  GROUP BY customer_id, currency, rate_p
 ), flagged AS (
-  SELECT l.customer_id,
-         sum(coalesce({to_reporting("l.mrr", "r", "l.currency", frame)}, 0)) AS mrr_at_risk,
-         sum(l.kept) AS kept, min(l.cancels_on) AS cancels_on,
-         min(l.past_due_since) AS past_due_since, min(l.lapses_on) AS lapses_on
+  SELECT l.customer_id, sum({to_reporting("l.mrr", "r", "l.currency", frame)}) AS mrr_at_risk,
+         min(l.cancels_on) AS cancels_on, min(l.past_due_since) AS past_due_since,
+         min(l.lapses_on) AS lapses_on
   FROM native l JOIN rates r ON r.currency = l.currency AND r.p = l.rate_p
-  GROUP BY l.customer_id HAVING count(l.mrr) > 0
+  GROUP BY l.customer_id
 ), downgrades AS (
   SELECT ck, sum(amount) AS downgraded FROM stretches
   WHERE movement = 'contraction' AND p_from > {p - RECENT_PERIODS[s.period]} AND p_from <= {p}
@@ -80,10 +76,9 @@ WITH live AS (
 )
 SELECT k.customer_id, n.ck, n.p_from, n.currency,
        {to_reporting("n.mrr_native", "r", "n.currency", frame)} AS mrr,
-       CAST(CASE WHEN f.customer_id IS NULL THEN 0
-                 WHEN f.kept = 0 THEN {to_reporting("n.mrr_native", "r", "n.currency", frame)}
-                 ELSE least(f.mrr_at_risk, {to_reporting("n.mrr_native", "r", "n.currency",
-                                                          frame)}) END AS BIGINT) AS mrr_at_risk,
+       CAST(greatest(least(coalesce(f.mrr_at_risk, 0),
+                           {to_reporting("n.mrr_native", "r", "n.currency", frame)}), 0)
+            AS BIGINT) AS mrr_at_risk,
        f.cancels_on, f.past_due_since, f.lapses_on,
        CAST(coalesce(d.downgraded, 0) AS BIGINT) AS downgraded
 FROM stretches n
