@@ -291,3 +291,30 @@ def test_at_risk_lists_pending_cancellations_and_past_due_payments(tmp_path: Pat
     # the table holds D only (E, past due since 20 March, is beyond the limit)
     assert "the 1 with most MRR at risk of 2" in out and "2025-05-01" in out
     assert "2025-03-20" not in out
+
+
+def test_portfolio_sets_companies_side_by_side(tmp_path: Path):
+    jan = date(2024, 1, 1)
+    companies = {
+        "alpha": [{"customer_id": "a1", "start_date": jan, "mrr_minor": 100_00, "source": "t"},
+                  {"customer_id": "a2", "start_date": jan, "end_date": date(2024, 6, 1),
+                   "mrr_minor": 50_00, "source": "t"}],
+        "beta": [{"customer_id": "b1", "start_date": jan, "mrr_minor": 300_00, "source": "t"}],
+    }  # fmt: skip
+    for name, rows in companies.items():
+        with open_workspace(tmp_path / name) as ws:
+            ws.replace_source("t", lines=revenue_lines(rows))
+    folders = [str(tmp_path / name) for name in companies]
+    code, out = run("portfolio", *folders, "--as-of", "2025-01-31", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    # alpha keeps 100 of 150 (NRR 66.7 %), beta all 300: together 400 of 450 (88.9 %).
+    assert [(r["company"], r["mrr"], r["ttm_nrr"]) for r in data["companies"]] == [
+        ("beta", 300_00, 1.0), ("alpha", 100_00, 0.666667)]
+    assert (data["portfolio"]["mrr"], data["portfolio"]["ttm_nrr"]) == (400_00, 0.888889)
+    code, out = run("portfolio", *folders, "--as-of", "2025-01-31")
+    assert code == 0, out
+    portfolio_row = next(line for line in out.splitlines() if "Portfolio" in line and "│" in line)
+    assert "400.00" in portfolio_row and "88.9 %" in portfolio_row
+    code, out = run("portfolio", str(tmp_path / "missing"), "--as-of", "2025-01-31")
+    assert code == 1 and "no workspace" in out

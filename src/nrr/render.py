@@ -189,3 +189,25 @@ def at_risk_summary(data: dict[str, Any]) -> str:
         f"{money(data['mrr_at_risk'], cur)} {cur} MRR at risk "
         f"({pct(data['share_of_mrr'])} of {money(data['mrr'], cur)} {cur}); {reasons}"
     )
+
+
+def portfolio_table(data: dict[str, Any]) -> Table:
+    """One row per company, best TTM NRR first, and the portfolio as one company below."""
+    cur = data["currency"]
+    table = Table(title=f"Portfolio · as of {data['as_of']} · {cur}", title_justify="left")
+    headings = ("company", "MRR", "customers", "NRR (TTM)", "GRR (TTM)", "band",
+                "MRR at risk", "years to double")  # fmt: skip
+    for n, heading in enumerate(headings):
+        table.add_column(heading, justify="left" if n in (0, 5) else "right")
+
+    def cells(r: dict[str, Any]) -> list[str]:
+        years = r.get("years_to_double")
+        return [str(r["company"]), money(r["mrr"], cur), count(r["customers"]),
+                pct(r["ttm_nrr"]), pct(r["ttm_grr"]), r["band"] or "–",
+                money(r["mrr_at_risk"], cur), "–" if years is None else f"{years:.1f}"]  # fmt: skip
+
+    for row in data["companies"]:
+        table.add_row(*cells(row))
+    table.add_section()
+    table.add_row(*cells({"company": "Portfolio", **data["portfolio"]}))
+    return table

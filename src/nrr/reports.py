@@ -7,6 +7,7 @@ also carries). Every aggregate row carries a ``drill`` with the arguments that l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nrr.core import metrics
@@ -346,6 +347,57 @@ def customers(
     return res.customer_list(
         search=search, sort=sort, descending=descending, limit=limit, offset=offset
     ).to_pylist()
+
+
+# -- portfolio ------------------------------------------------------------------------------------
+def portfolio(companies: Mapping[str, Results]) -> Row:
+    """Several companies side by side, and the portfolio as if it were one company.
+
+    Every company's results must share the reporting currency and the as-of day. The portfolio's
+    TTM NRR and GRR sum the companies' TTM numerators and denominators (an MRR-weighted average,
+    exact); a company with less than a year of history adds its MRR but no retention.
+    """
+    currencies = {res.settings.reporting_currency for res in companies.values()}
+    days = {res.as_of for res in companies.values()}
+    if len(currencies) > 1 or len(days) > 1:
+        raise ValueError("the companies of a portfolio need one reporting currency and as-of day")
+    rows = [_company_row(name, res) for name, res in companies.items()]
+    rows.sort(key=lambda r: (r["ttm_nrr"] is None, -(r["ttm_nrr"] or 0), r["company"]))
+    total = {k: sum(r[k] or 0 for r in rows) for k in PORTFOLIO_SUMS}
+    total["ttm_nrr"] = _f(metrics.ratio(total["ttm_end_mrr"], total["ttm_start_mrr"]))
+    total["ttm_grr"] = _f(metrics.ratio(total["ttm_gross_mrr"], total["ttm_start_mrr"]))
+    nrr = metrics.ratio(total["ttm_end_mrr"], total["ttm_start_mrr"])
+    band = metrics.band(nrr)
+    total["band"] = band.key if band else None
+    total["years_to_double"] = _f(metrics.years_to_double(nrr))
+    return {
+        "as_of": next(iter(days)).isoformat() if days else None,
+        "currency": next(iter(currencies)) if currencies else None,
+        "companies": rows,
+        "portfolio": total,
+    }
+
+
+PORTFOLIO_SUMS = ("mrr", "arr", "customers", "ttm_start_mrr", "ttm_end_mrr", "ttm_gross_mrr",
+                  "mrr_at_risk")  # fmt: skip
+
+
+def _company_row(name: str, res: Results) -> Row:
+    head = headline(res)
+    if head.get("empty"):
+        return {"company": name, "period": None, **dict.fromkeys(PORTFOLIO_SUMS), "ttm_nrr": None,
+                "ttm_grr": None, "band": None, "years_to_double": None, "quick_ratio": None,
+                "warnings": head["warnings"]}  # fmt: skip
+    ttm = head["ttm"] or {}
+    return {
+        "company": name, "period": head["period"], "mrr": head["mrr"], "arr": head["arr"],
+        "customers": head["customers"], "ttm_start_mrr": ttm.get("start_mrr"),
+        "ttm_end_mrr": ttm.get("end_mrr"), "ttm_gross_mrr": ttm.get("gross_mrr"),
+        "mrr_at_risk": at_risk(res)["mrr_at_risk"], "ttm_nrr": ttm.get("nrr"),
+        "ttm_grr": ttm.get("grr"), "band": (head["band"] or {}).get("key"),
+        "years_to_double": head["years_to_double"], "quick_ratio": head["quick_ratio"],
+        "warnings": head["warnings"],
+    }  # fmt: skip
 
 
 # Why a customer is at risk, in the order the list shows them.
