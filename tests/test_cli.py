@@ -291,6 +291,11 @@ def test_at_risk_lists_pending_cancellations_and_past_due_payments(tmp_path: Pat
     # the table holds D only (E, past due since 20 March, is beyond the limit)
     assert "the 1 with most MRR at risk of 2" in out and "2025-05-01" in out
     assert "2025-03-20" not in out
+    # explain says why a customer is at risk, or nothing
+    code, out = run("explain", "E", "-w", str(path), "--as-of", "2025-03-31")
+    assert "At risk: past due since 2025-03-20 · 40.00 EUR MRR at risk" in out
+    code, out = run("explain", "F", "-w", str(path), "--as-of", "2025-03-31", "--json")
+    assert json.loads(out)["at_risk"] is None
 
 
 def test_portfolio_sets_companies_side_by_side(tmp_path: Path):

@@ -150,6 +150,8 @@ def explain_command(ws: Any, res: Any, customer_id: str, as_json: bool) -> None:
     out = render.console()
     out.print(render.rows_table(data["timeline"], f"{customer_id}: MRR by period", cur, ("mrr",)))
     out.print(render.rows_table(data["movements"], "Movements", cur, ("amount",)))
+    if data["at_risk"]:
+        out.print(f"At risk: {data['at_risk']['summary']}")
     out.print(
         render.rows_table(
             [

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from nrr.core import metrics
 from nrr.core.periods import index_of
 from nrr.engines.results import MOVEMENTS, Results
+from nrr.money import format_money
 
 if TYPE_CHECKING:
     from nrr.store import Workspace
@@ -411,11 +412,7 @@ def at_risk(res: Results) -> Row:
     ``mrr`` are both given); ``reasons`` counts the accounts showing each signal.
     """
     currency = res.settings.reporting_currency
-    rows = [] if res.empty else res.at_risk().to_pylist()
-    for r in rows:
-        r["reasons"] = [reason for reason, on in zip(RISK_REASONS, _signals(r), strict=True) if on]
-        for key in ("cancels_on", "past_due_since", "lapses_on"):
-            r[key] = None if r[key] is None else r[key].isoformat()
+    rows = _risk_rows(res)
     mrr = bridge(res)[-1]["end_mrr"] if not res.empty else 0
     at_stake = sum(r["mrr_at_risk"] for r in rows)
     return {
@@ -433,6 +430,27 @@ def at_risk(res: Results) -> Row:
     }
 
 
+def _risk_text(row: Row, currency: str) -> str:
+    """Why one customer is at risk, in words (``explain`` gives it to the CLI and the page)."""
+    money = {k: format_money(row[k], currency) for k in ("downgraded", "mrr_at_risk")}
+    lapses = f", stops counting on {row['lapses_on']}" if row["lapses_on"] else ""
+    details = {"cancellation pending": f"cancels on {row['cancels_on']}",
+               "payment past due": f"past due since {row['past_due_since']}{lapses}",
+               "downgraded": f"downgraded by {money['downgraded']}"}  # fmt: skip
+    reasons = "; ".join(details[reason] for reason in row["reasons"])
+    return f"{reasons} · {money['mrr_at_risk']} MRR at risk"
+
+
+def _risk_rows(res: Results, customer_id: str | None = None) -> list[Row]:
+    """The accounts at risk (or one customer's row) with their reasons and ISO days."""
+    rows: list[Row] = [] if res.empty else res.at_risk(customer_id).to_pylist()
+    for r in rows:
+        r["reasons"] = [reason for reason, on in zip(RISK_REASONS, _signals(r), strict=True) if on]
+        for key in ("cancels_on", "past_due_since", "lapses_on"):
+            r[key] = None if r[key] is None else r[key].isoformat()
+    return rows
+
+
 def _signals(row: Row) -> tuple[bool, bool, bool]:
     return (row["cancels_on"] is not None, row["past_due_since"] is not None, row["downgraded"] > 0)
 
@@ -442,6 +460,7 @@ def explain(res: Results, workspace: Workspace, customer_id: str) -> Row:
     lines = workspace.customer_lines(customer_id)
     if not lines:
         raise KeyError(f"unknown customer {customer_id!r}")
+    risk = _risk_rows(res, customer_id)
     if res.empty:
         timeline, moves = [], []
     else:
@@ -457,6 +476,9 @@ def explain(res: Results, workspace: Workspace, customer_id: str) -> Row:
         "currency": lines[0]["currency"],
         "timeline": [{**t, "period": res.label(t["p"])} for t in timeline],
         "movements": moves,
+        # why its revenue is in danger (see ``at_risk``), with that in words
+        "at_risk": {**risk[0], "summary": _risk_text(risk[0], res.settings.reporting_currency)}
+        if risk else None,
         "lines": lines,
         "source_rows": [
             {"source": s, "source_ref": ref, "payload": payload}

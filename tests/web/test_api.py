@@ -139,6 +139,10 @@ def test_customer_explain(client: TestClient) -> None:
     assert info["timeline"][-1]["mrr"] == 12000 and len(info["timeline"]) == 13
     assert [s["source_ref"] for s in info["source_rows"]] == ["billing.csv:5", "billing.csv:6"]
     assert '"amount": 120.0' in info["source_rows"][1]["payload"]
+    # its April downgrade puts it on the at-risk list; c1 grew and is not on it
+    assert info["at_risk"]["reasons"] == ["downgraded"]  # type: ignore[index]
+    assert info["at_risk"]["summary"] == "downgraded by 80.00 EUR · 0.00 EUR MRR at risk"  # type: ignore[index]
+    assert get(client, "/api/customers/c1")["at_risk"] is None  # type: ignore[index]
 
 
 @pytest.mark.parametrize(("query", "expected"), [

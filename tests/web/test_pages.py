@@ -54,6 +54,7 @@ def test_settings_travel_in_every_link(client: TestClient) -> None:
     ("/segments?by=country", ["Segments by country", ">DE<", ">CH<", ">AT<"]),
     ("/customers?q=c1", ["c1", "expansion", "2024-03"]),
     ("/customers/c5", ["reactivation", "billing.csv:9", "involuntary"]),
+    ("/customers/c3", ['class="flag">At risk</a> downgraded by 80.00 EUR · 0.00 EUR MRR at risk']),
     ("/drill?metric=churn&period=2024-03", ["Churn in 2024-03", "/customers/c2", "voluntary"]),
     ("/drill?metric=involuntary_churn&period=2024-02",
      ["Churn from failed payments in 2024-02", "/customers/c5", "involuntary"]),

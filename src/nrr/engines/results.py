@@ -424,11 +424,13 @@ LIMIT $limit OFFSET $offset""",
             params,
         )
 
-    def at_risk(self) -> pa.Table:
+    def at_risk(self, customer_id: str | None = None) -> pa.Table:
         """Paying customers with a pending cancellation, a payment past due or a recent downgrade
-        (``nrr.core.risk``), with their names and plans; most MRR at risk first."""
+        (``nrr.core.risk``), with their names and plans; most MRR at risk first. ``customer_id``:
+        that customer's row only (none when it is not at risk)."""
         assert self.frame is not None
         self._ensure_plans()
+        only = "" if customer_id is None else "WHERE r.customer_id = ?"
         return self.executor.query(
             f"""
 WITH risk AS ({at_risk_sql(self.frame)}
@@ -439,7 +441,9 @@ SELECT r.customer_id, n.name, pl.plan, r.currency, r.mrr, r.mrr_at_risk, r.cance
        r.past_due_since, r.lapses_on, r.downgraded
 FROM risk r LEFT JOIN names n ON n.customer_id = r.customer_id
 LEFT JOIN named_plans pl ON pl.ck = r.ck AND pl.p_from = r.p_from
-ORDER BY r.mrr_at_risk DESC, r.mrr DESC, r.customer_id"""
+{only}
+ORDER BY r.mrr_at_risk DESC, r.mrr DESC, r.customer_id""",
+            None if customer_id is None else [customer_id],
         )
 
     def bridge_segment_of(self, by: str, p: int) -> pa.Table:

@@ -98,6 +98,7 @@ def customer(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
         tag("p", tag("a", "← all customers", href=url("/customers", query))),
         tag("p", f"Current MRR {money(current, cur)} {cur} · billed in {info.get('currency')}",
             class_="lead"),
+        _risk_note(info.get("at_risk"), query),
         chart("timeline-chart", to_json(charts.customer_timeline(timeline, cur)), "MRR timeline"),
         table([("period", "Period"), ("movement", "Movement"), ("amount", "Amount"),
                ("before", "MRR before"), ("after", "MRR after"), ("reason", "Churn reason")],
@@ -157,6 +158,13 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csr
     parts = [cards, explain, table(columns, body, caption=caption,
                                    csv=url("/api/at-risk", query, format="csv"), numeric=numeric)]
     return frame(ctx, query, "Accounts at risk", "/at-risk", Html("".join(parts)), csrf)
+
+
+def _risk_note(risk: dict[str, Any] | None, query: Mapping[str, str]) -> Html | str:
+    if not risk:
+        return ""
+    return tag("p", tag("a", "At risk", href=url("/at-risk", query), class_="flag"), " ",
+               risk["summary"], class_="risk")  # fmt: skip
 
 
 # -- Drill-down -----------------------------------------------------------------------------------
