@@ -364,13 +364,12 @@ def portfolio(companies: Mapping[str, Results]) -> Row:
         raise ValueError("the companies of a portfolio need one reporting currency and as-of day")
     rows = [_company_row(name, res) for name, res in companies.items()]
     rows.sort(key=lambda r: (r["ttm_nrr"] is None, -(r["ttm_nrr"] or 0), r["company"]))
-    total = {k: sum(r[k] or 0 for r in rows) for k in PORTFOLIO_SUMS}
-    total["ttm_nrr"] = _f(metrics.ratio(total["ttm_end_mrr"], total["ttm_start_mrr"]))
-    total["ttm_grr"] = _f(metrics.ratio(total["ttm_gross_mrr"], total["ttm_start_mrr"]))
+    total: Row = {k: sum(r[k] or 0 for r in rows) for k in PORTFOLIO_SUMS}
     nrr = metrics.ratio(total["ttm_end_mrr"], total["ttm_start_mrr"])
     band = metrics.band(nrr)
-    total["band"] = band.key if band else None
-    total["years_to_double"] = _f(metrics.years_to_double(nrr))
+    total.update(ttm_nrr=_f(nrr), band=band.key if band else None,
+                 ttm_grr=_f(metrics.ratio(total["ttm_gross_mrr"], total["ttm_start_mrr"])),
+                 years_to_double=_f(metrics.years_to_double(nrr)))  # fmt: skip
     return {
         "as_of": next(iter(days)).isoformat() if days else None,
         "currency": next(iter(currencies)) if currencies else None,
