@@ -27,11 +27,11 @@ API = (
     "/api/retention?window=ttm", "/api/retention?window=1&by=size", "/api/cohorts",
     "/api/segments?by=plan", "/api/customers", "/api/customers?q=1&sort=-mrr",
     "/api/drill?metric=churn&period={period}", "/api/drill?metric=new&period={period}&by=plan",
-    "/api/status", "/api/bridge?format=csv", "/api/customers/{customer}",
+    "/api/status", "/api/bridge?format=csv", "/api/customers/{customer}", "/api/at-risk",
 )  # fmt: skip
 PAGES = (
     "/", "/trends", "/cohorts", "/segments", "/segments?by=size", "/customers",
-    "/customers/{customer}", "/drill?metric=churn&period={period}",
+    "/customers/{customer}", "/drill?metric=churn&period={period}", "/at-risk",
 )  # fmt: skip
 
 
