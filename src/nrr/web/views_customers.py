@@ -42,7 +42,7 @@ def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], c
         _movement(r.get("last_movement"), _label(ctx, r.get("last_movement_p"))),
     ] for r in rows]  # fmt: skip
     limit, offset = p.page(query)
-    pager = _pager(query, limit, offset, len(rows))
+    pager = _pager("/customers", query, limit, offset, len(rows) == limit)
     csv = url("/api/customers", query, q=query.get("q"), sort=query.get("sort"), format="csv")
     caption = f"Customers {offset + 1}–{offset + len(rows)}" if rows else "No customers match"
     parts = [search, table(columns, body, caption=caption, csv=csv,
@@ -56,15 +56,14 @@ def _hidden(query: Mapping[str, str]) -> list[Html]:
             if k in p.COMMON_PARAMS and v]  # fmt: skip
 
 
-def _pager(query: Mapping[str, str], limit: int, offset: int, shown: int) -> Html:
+def _pager(path: str, query: Mapping[str, str], limit: int, offset: int, more: bool) -> Html:
     links = []
     extra = {"q": query.get("q"), "sort": query.get("sort"), "limit": query.get("limit")}
     if offset > 0:
-        links.append(tag("a", "← previous", href=url("/customers", query, **extra,
+        links.append(tag("a", "← previous", href=url(path, query, **extra,
                                                      offset=max(offset - limit, 0))))
-    if shown == limit:
-        links.append(tag("a", "next →", href=url("/customers", query, **extra,
-                                                 offset=offset + limit)))
+    if more:
+        links.append(tag("a", "next →", href=url(path, query, **extra, offset=offset + limit)))
     return tag("nav", *links, class_="pager", aria_label="Pages of customers")
 
 
@@ -125,6 +124,8 @@ RISK_DAYS = ("cancels_on", "past_due_since", "lapses_on")
 def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csrf: str) -> Html:
     data = ep.at_risk(ctx, query, path)
     cur, reasons = data["currency"], data["reasons"]
+    limit, offset = p.page(query)  # a large company has thousands: the CSV holds them all
+    shown = data["customers"][offset : offset + limit]
     cards = tag(
         "section",
         card("Accounts at risk", number(data["accounts"]), f"paying in {data['period'] or '–'}",
@@ -145,18 +146,21 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csr
                       for reason in r["reasons"])),
         *(tag("span", r[k], class_="day") if r[k] else "" for k in RISK_DAYS),
         money(r["downgraded"], cur) if r["downgraded"] else "",
-    ] for r in data["customers"]]  # fmt: skip
+    ] for r in shown]  # fmt: skip
     columns = [("customer_id", "Customer"), ("name", "Name"), ("plan", "Plan"),
                ("mrr", f"MRR ({cur})"),
                ("mrr_at_risk", f"At risk ({cur})"), ("reasons", "Why"),
                ("cancels_on", "Cancels on"), ("past_due_since", "Past due since"),
                ("lapses_on", "Stops counting"), ("downgraded", f"Downgraded by ({cur})")]
-    n = len(body)
-    caption = f"{n} account{'' if n == 1 else 's'}, most MRR at risk first" if n else (
+    n = data["accounts"]
+    caption = f"{n:,} account{'' if n == 1 else 's'}, most MRR at risk first" if n else (
         "No account at risk")
+    if n > len(body):
+        caption += f" (shown: {offset + 1:,}–{offset + len(body):,})"
     numeric = [False, False, False, True, True, False, False, False, False, True]
     parts = [cards, explain, table(columns, body, caption=caption,
-                                   csv=url("/api/at-risk", query, format="csv"), numeric=numeric)]
+                                   csv=url("/api/at-risk", query, format="csv"), numeric=numeric),
+             _pager("/at-risk", query, limit, offset, offset + limit < n)]
     return frame(ctx, query, "Accounts at risk", "/at-risk", Html("".join(parts)), csrf)
 
 
