@@ -125,22 +125,29 @@ def test_a_table_downloads_as_csv(server: str, watched: Watched) -> None:
     assert watched.problems == []
 
 
-def test_at_risk_opens_the_customer_behind_a_row(server: str, watched: Watched) -> None:
+def test_at_risk_pages_through_the_accounts(server: str, watched: Watched) -> None:
     page = open_page(watched, server + "/at-risk")
     # the demo has 120 accounts at risk: a page of 100, then the rest
     caption = page.locator("caption").inner_text()
     assert "120 accounts, most MRR at risk first (shown: 1–100)" in caption
     assert page.locator("table tbody tr").count() == 100
+    page.wait_for_load_state("networkidle")  # leaving earlier would cut the favicon's request
     page.locator("nav.pager a", has_text="next").click()
     page.wait_for_url(re.compile(r"offset=100"))
     assert page.locator("table tbody tr").count() == 20
+    assert watched.problems == []
+
+
+def test_at_risk_opens_the_customer_behind_a_row(server: str, watched: Watched) -> None:
     page = open_page(watched, server + "/at-risk")
     first = page.locator("table tbody tr").first
     customer = first.locator("td a").first.inner_text()
     assert "cancellation pending" in first.inner_text() or "past due" in first.inner_text()
+    page.wait_for_load_state("networkidle")
     first.locator("td a").first.click()
     page.wait_for_url(re.compile(rf"/customers/{customer}"))
     assert customer in page.locator("h1").inner_text()
+    assert "At risk" in page.locator("p.risk").inner_text()  # the customer page says why
     assert watched.problems == []
 
 
