@@ -430,3 +430,15 @@ def test_a_customer_in_two_currencies_is_refused_by_name():
     ]
     with pytest.raises(ValueError, match="customer A is billed in more than one currency"):
         compute_frames(lines_table(rows), as_of=D(2025, 1, 31))
+
+
+def test_a_company_nobody_pays_yet_reports_zeros():
+    # Only a fully discounted line: every period is there, at 0, and the headline says 0.
+    rows = [line("A", D(2024, 11, 9), None, 14_00),
+            line("A", D(2024, 11, 9), None, -14_00, kind="discount", discount_duration="forever")]
+    res = compute_frames(lines_table(rows), as_of=D(2025, 1, 31))
+    assert [(r["p"], r["start_mrr"], r["new"], r["end_mrr"]) for r in res.bridge().to_pylist()] == [
+        (month(2024, 11), 0, 0, 0), (month(2024, 12), 0, 0, 0), (month(2025, 1), 0, 0, 0)]
+    head = reports.headline(res)
+    assert (head["mrr"], head["customers"], head["arpa"], head["ttm"]) == (0, 0, None, None)
+    assert reports.at_risk(res)["accounts"] == 0

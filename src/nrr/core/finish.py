@@ -110,12 +110,14 @@ def window_changes_stage(frame: Frame, batch: Batch, window: int) -> Stage:
 def bridge_stage(frame: Frame, batch: Batch) -> Stage:
     """The MRR bridge per segment and period; segment taken at the period's start."""
     levels, fx, moves = batch.table("levels"), batch.table("fx"), batch.table("mvc")
+    # The company has a row for every period even while nobody pays (free plans only, say).
+    company = "\n  UNION SELECT 'all' AS dim, 'all' AS seg" if "all" in batch.dimensions else ""
     return Stage(
         batch.table("bridge"),
         f"""
 WITH segs AS (
   SELECT dim, seg FROM {levels} GROUP BY dim, seg HAVING max(customers) > 0
-  UNION SELECT dim, seg FROM {moves} WHERE p >= {frame.first_p} AND p <= {frame.last_p}
+  UNION SELECT dim, seg FROM {moves} WHERE p >= {frame.first_p} AND p <= {frame.last_p}{company}
 )
 SELECT g.dim, g.seg AS segment, ps.p, ps.period_end,
        CAST(coalesce(l0.mrr, 0) AS BIGINT) AS start_mrr,

@@ -332,6 +332,7 @@ FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 WITH segs AS (
   SELECT dim, seg FROM levels_b0 GROUP BY dim, seg HAVING max(customers) > 0
   UNION SELECT dim, seg FROM mvc_b0 WHERE p >= 24288 AND p <= 24321
+  UNION SELECT 'all' AS dim, 'all' AS seg
 )
 SELECT g.dim, g.seg AS segment, ps.p, ps.period_end,
        CAST(coalesce(l0.mrr, 0) AS BIGINT) AS start_mrr,
