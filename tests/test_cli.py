@@ -218,7 +218,8 @@ def test_export_every_table(workspace: Path, tmp_path: Path, fmt: str):
         from openpyxl import load_workbook
 
         book = load_workbook(out_dir / "nrr.xlsx")
-        assert {"bridge", "retention_ttm", "cohorts", "movements"} <= set(book.sheetnames)
+        assert {"bridge", "retention_ttm", "cohorts", "movements", "at_risk"} <= set(
+            book.sheetnames)
         return
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -226,6 +227,9 @@ def test_export_every_table(workspace: Path, tmp_path: Path, fmt: str):
     read = pacsv.read_csv if fmt == "csv" else pq.read_table
     bridge = read(out_dir / f"bridge.{fmt}")
     assert bridge.column("end_mrr").to_pylist() == [150_00, 180_00, 230_00]
+    # nobody is at risk at the end of March (A grew; B left in February): the header alone
+    assert read(out_dir / f"at_risk.{fmt}").column_names[:6] == [
+        "customer_id", "name", "plan", "currency", "mrr", "mrr_at_risk"]
 
 
 def test_cli_is_fast_enough_to_feel_instant():
@@ -296,6 +300,11 @@ def test_at_risk_lists_pending_cancellations_and_past_due_payments(tmp_path: Pat
     assert "At risk: past due since 2025-03-20 · 40.00 EUR MRR at risk" in out
     code, out = run("explain", "F", "-w", str(path), "--as-of", "2025-03-31", "--json")
     assert json.loads(out)["at_risk"] is None
+    # and the export has the list, its reasons as text
+    run("export", "-w", str(path), "--as-of", "2025-03-31", "--out", str(tmp_path / "out"))
+    rows = list(csv.DictReader(open(tmp_path / "out" / "at_risk.csv", encoding="utf-8")))  # noqa: SIM115
+    assert [(r["customer_id"], r["mrr_at_risk"], r["reasons"]) for r in rows] == [
+        ("D", "9000", "cancellation pending"), ("E", "4000", "payment past due")]
 
 
 def test_portfolio_sets_companies_side_by_side(tmp_path: Path):

@@ -28,12 +28,25 @@ def all_tables(ws: Workspace, res: Results) -> dict[str, pa.Table]:
         "retention_ttm": _table(reports.retention(res, res.ttm_window)),
         "cohorts": _table(reports.cohorts(res)),
         "customers": _table(reports.customers(res, limit=10**9)),
+        "at_risk": _at_risk(res),
     }
     if not res.empty:
         tables["movements"] = res.movements()
     for name in ("revenue_lines", "customers", "customer_attributes"):
         tables[f"input_{name}"] = ws.table(name)
     return tables
+
+
+AT_RISK_COLUMNS = ("customer_id", "name", "plan", "currency", "mrr", "mrr_at_risk", "reasons",
+                   "cancels_on", "past_due_since", "lapses_on", "downgraded")  # fmt: skip
+
+
+def _at_risk(res: Results) -> pa.Table:
+    """The accounts at risk, their reasons as one text (a spreadsheet cell, a CSV field)."""
+    import pyarrow as pa
+
+    rows = [{**r, "reasons": "; ".join(r["reasons"])} for r in reports.at_risk(res)["customers"]]
+    return pa.table({c: [r[c] for r in rows] for c in AT_RISK_COLUMNS})
 
 
 def write_tables(tables: dict[str, pa.Table], folder: Path, fmt: str) -> list[Path]:
