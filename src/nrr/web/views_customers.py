@@ -136,8 +136,9 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csr
         class_="cards", aria_label="Accounts at risk in figures",
     )  # fmt: skip
     explain = tag("p", "A cancellation requested that has not taken effect, a payment past due "
-                  "or a downgrade in the last three months. MRR at risk counts the first two; "
-                  "see docs/definitions.md.", class_="context")  # fmt: skip
+                  "or a recent downgrade (the last three months; at a quarter or year grain, the "
+                  "last period). MRR at risk counts the first two; see docs/definitions.md.",
+                  class_="context")  # fmt: skip
     body = [[
         tag("a", r["customer_id"], href=url(f"/customers/{quote(str(r['customer_id']))}", query)),
         r.get("name") or "", r.get("plan") or "", money(r["mrr"], cur),
