@@ -307,6 +307,13 @@ def test_at_risk_lists_pending_cancellations_and_past_due_payments(tmp_path: Pat
         ("D", "9000", "cancellation pending"), ("E", "4000", "payment past due")]
 
 
+def test_at_risk_without_data_says_so(tmp_path: Path):
+    with open_workspace(tmp_path / "empty"):
+        pass
+    code, out = run("at-risk", "-w", str(tmp_path / "empty"), "--as-of", "2025-03-31")
+    assert code == 0 and "No data yet" in out
+
+
 def test_portfolio_sets_companies_side_by_side(tmp_path: Path):
     jan = date(2024, 1, 1)
     companies = {

@@ -237,6 +237,8 @@ def at_risk_command(ws: Any, res: Any, limit: int, as_json: bool) -> None:
         return json_out(data)
     cur = data["currency"]
     out = render.console()
+    if data["period"] is None:
+        return out.print("No data yet: import a billing export or sync Stripe.")
     out.print(render.at_risk_summary(data))
     rows = [
         {**{k: r[k] for k in ("customer_id", "name", "plan", "mrr", "mrr_at_risk")},
