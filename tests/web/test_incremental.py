@@ -31,7 +31,7 @@ PATHS = (
     "/api/retention?window=1", "/api/retention?by=country", "/api/cohorts",
     "/api/segments?by=plan", "/api/segments?by=country", "/api/customers", "/api/customers/c1",
     "/api/customers/c6", "/api/drill?metric=end&period=2024-05",
-    "/api/drill?metric=window12&period=2024-05", "/api/dimensions",
+    "/api/drill?metric=window12&period=2024-05", "/api/dimensions", "/api/at-risk",
 )  # fmt: skip
 RESULTS = 2  # the paths read two results: by month and by quarter
 
