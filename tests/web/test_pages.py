@@ -58,7 +58,12 @@ def test_settings_travel_in_every_link(client: TestClient) -> None:
     ("/drill?metric=churn&period=2024-03", ["Churn in 2024-03", "/customers/c2", "voluntary"]),
     ("/drill?metric=involuntary_churn&period=2024-02",
      ["Churn from failed payments in 2024-02", "/customers/c5", "involuntary"]),
-    ("/at-risk", ["Accounts at risk", 'href="/customers/c3?as_of=2024-04-30"', "Gamma SA",
+    ("/at-risk", ['<div class="label">Accounts at risk</div><div class="value">1</div>',
+                  '<div class="label">MRR at risk</div><div class="value">0</div>'
+                  '<div class="note">EUR · 0.0 % of MRR</div>',
+                  '<div class="label">Downgraded</div><div class="value">1</div>',
+                  '<div class="label">Payment past due</div><div class="value">0</div>',
+                  'href="/customers/c3?as_of=2024-04-30"', "Gamma SA",
                   ">120.00<", ">80.00<", 'class="mv mv-contraction">downgraded<',
                   "1 account, most MRR at risk first",
                   "/api/at-risk?as_of=2024-04-30&amp;format=csv"]),
