@@ -211,4 +211,3 @@ def portfolio_table(data: dict[str, Any]) -> Table:
     table.add_section()
     table.add_row(*cells({"company": "Portfolio", **data["portfolio"]}))
     return table
-

@@ -140,21 +140,21 @@ def _timed_end(settings: Settings) -> str:
     return "end_date"
 
 
-def _cutoff(settings: Settings) -> str:
+def grace_cutoff(settings: Settings) -> str:
     """The day the past-due grace period runs out."""
     return f"CAST(past_due_since + INTERVAL {int(settings.past_due_grace_days or 0)} DAY AS DATE)"
 
 
 def _grace_ends(settings: Settings, end: str) -> str:
     """True where the past-due grace period ends the line before ``end`` does."""
-    return f"past_due_since IS NOT NULL AND ({end} IS NULL OR {_cutoff(settings)} < {end})"
+    return f"past_due_since IS NOT NULL AND ({end} IS NULL OR {grace_cutoff(settings)} < {end})"
 
 
 def end_expr(settings: Settings) -> str:
     """The day a line stops counting, after the churn-timing, grace and metered settings."""
     end = _timed_end(settings)
     if settings.past_due_grace_days is not None:
-        end = f"CASE WHEN {_grace_ends(settings, end)} THEN {_cutoff(settings)} ELSE {end} END"
+        end = f"CASE WHEN {_grace_ends(settings, end)} THEN {grace_cutoff(settings)} ELSE {end} END"
     if settings.metered == "trailing_average":
         end = (
             f"CASE WHEN kind = 'metered' AND {end} IS NOT NULL "

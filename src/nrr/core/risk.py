@@ -23,6 +23,7 @@ from nrr.core.frame import (
     counted_kinds,
     date_sql,
     end_expr,
+    grace_cutoff,
     mrr_expr,
     to_reporting,
 )
@@ -46,9 +47,7 @@ def at_risk_sql(frame: Frame) -> str:
     end = end_expr(s)
     # A line converts like the MRR it is part of: at its start's rate under ``service_start``.
     rate_p = index_sql("start_date", s.period) if s.fx_date == "service_start" else str(p)
-    lapses = "NULL"
-    if s.past_due_grace_days is not None:
-        lapses = f"CAST(past_due_since + INTERVAL {int(s.past_due_grace_days)} DAY AS DATE)"
+    lapses = "NULL" if s.past_due_grace_days is None else grace_cutoff(s)
     return f"""
 WITH live AS (
   SELECT customer_id, upper(currency) AS currency, {mrr_expr(s)} AS mrr, {rate_p} AS rate_p,

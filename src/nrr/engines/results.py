@@ -21,6 +21,8 @@ MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn", "fx")
 
 
 Params = list[object] | dict[str, object] | None
+# A customer's name (imports may give several rows per id): what the lists show beside it.
+NAMES = "SELECT customer_id, max(name) AS name FROM customers GROUP BY customer_id"
 
 
 class Executor(Protocol):
@@ -404,9 +406,7 @@ class Results:
 WITH last AS (
   SELECT ck, arg_max(movement, p) AS last_movement, max(p) AS last_movement_p
   FROM movements GROUP BY ck
-), names AS (
-  SELECT customer_id, max(name) AS name FROM customers GROUP BY customer_id
-)
+), names AS ({NAMES})
 SELECT k.customer_id, n.name, s.currency,
        CASE WHEN s.mrr_native > 0 THEN CAST(round(s.mrr_native * r.rate) AS BIGINT) ELSE 0 END
          AS mrr,
@@ -434,9 +434,7 @@ LIMIT $limit OFFSET $offset""",
         return self.executor.query(
             f"""
 WITH risk AS ({at_risk_sql(self.frame)}
-), names AS (
-  SELECT customer_id, max(name) AS name FROM customers GROUP BY customer_id
-)
+), names AS ({NAMES})
 SELECT r.customer_id, n.name, pl.plan, r.currency, r.mrr, r.mrr_at_risk, r.cancels_on,
        r.past_due_since, r.lapses_on, r.downgraded
 FROM risk r LEFT JOIN names n ON n.customer_id = r.customer_id
