@@ -295,6 +295,14 @@ def test_at_risk_lists_pending_cancellations_and_past_due_payments(tmp_path: Pat
     # the table holds D only (E, past due since 20 March, is beyond the limit)
     assert "the 1 with most MRR at risk of 2" in out and "2025-05-01" in out
     assert "2025-03-20" not in out
+    # --reason lists one signal's accounts: E alone, with its 40.00 at risk
+    code, out = run("at-risk", "-w", str(path), "--as-of", "2025-03-31",
+                    "--reason", "payment-past-due")  # fmt: skip
+    assert code == 0, out
+    assert "payment past due: 1 account, 40.00 EUR MRR at risk" in " ".join(out.split())
+    assert "2025-03-20" in out and "2025-05-01" not in out
+    code, out = run("at-risk", "-w", str(path), "--as-of", "2025-03-31", "--reason", "late")
+    assert code == 2 and "'late' is not one of 'cancellation-pending'" in out
     # explain says why a customer is at risk, or nothing
     code, out = run("explain", "E", "-w", str(path), "--as-of", "2025-03-31")
     assert "At risk: past due since 2025-03-20 · 40.00 EUR MRR at risk" in out

@@ -44,6 +44,14 @@ def test_demo_accounts_at_risk_are_pinned(demo_results) -> None:
     top = risk["customers"][0]
     assert (top["customer_id"], top["mrr_at_risk"], top["past_due_since"]) == (
         "cus_01166", 1_362_750, "2026-10-24")
+    # by reason; no demo account is both pending and past due, so those two add up to the total
+    listed = {r: reports.at_risk(res, r)["listed"] for r in reports.RISK_SLUGS}
+    assert listed == {
+        "cancellation-pending": {"accounts": 8, "mrr_at_risk": 1_876_630},
+        "payment-past-due": {"accounts": 24, "mrr_at_risk": 4_401_693},
+        "downgraded": {"accounts": 90, "mrr_at_risk": 83_225},
+    }
+    assert risk["mrr_at_risk"] == 1_876_630 + 4_401_693
 
 
 def test_demo_has_what_the_product_needs_to_show(demo_results) -> None:

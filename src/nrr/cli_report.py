@@ -16,6 +16,7 @@ from nrr.cli_options import (
     with_workspace_results,
     workspace_option,
 )
+from nrr.reports import RISK_SLUGS
 
 TABLE_PERIODS = 12
 
@@ -226,13 +227,17 @@ def customers_command(
     "--limit", default=25, show_default=True, type=click.IntRange(min=0),
     help="Rows in the table (JSON lists every account).",
 )  # fmt: skip
+@click.option(
+    "--reason", type=click.Choice(list(RISK_SLUGS)),
+    help="List only the accounts showing this signal (the totals stay the company's).",
+)  # fmt: skip
 @json_option
 @with_workspace_results
-def at_risk_command(ws: Any, res: Any, limit: int, as_json: bool) -> None:
+def at_risk_command(ws: Any, res: Any, limit: int, reason: str | None, as_json: bool) -> None:
     """Accounts at risk: pending cancellations, payments past due, recent downgrades."""
     from nrr import render, reports
 
-    data = reports.at_risk(res)
+    data = reports.at_risk(res, reason)
     if as_json:
         return json_out(data)
     cur = data["currency"]
@@ -247,6 +252,10 @@ def at_risk_command(ws: Any, res: Any, limit: int, as_json: bool) -> None:
         for r in data["customers"][:limit]
     ]  # fmt: skip
     title = f"Accounts at risk · {data['period']}"
+    if reason:
+        n, at_stake = data["listed"]["accounts"], data["listed"]["mrr_at_risk"]
+        title += (f" · {data['reason']}: {n:,} account{'' if n == 1 else 's'}, "
+                  f"{render.money(at_stake, cur)} {cur} MRR at risk")  # fmt: skip
     if len(data["customers"]) > limit:
-        title += f" (the {limit} with most MRR at risk of {data['accounts']})"
+        title += f" (the {limit} with most MRR at risk of {len(data['customers']):,})"
     out.print(render.rows_table(rows, title, cur, ("mrr", "mrr_at_risk", "downgraded")))

@@ -402,19 +402,22 @@ def _company_row(name: str, res: Results) -> Row:
 
 # Why a customer is at risk, in the order the list shows them.
 RISK_REASONS = ("cancellation pending", "payment past due", "downgraded")
+# How the CLI and URLs name a reason: cancellation-pending, payment-past-due, downgraded.
+RISK_SLUGS = {reason.replace(" ", "-"): reason for reason in RISK_REASONS}
 
 
-def at_risk(res: Results) -> Row:
+def at_risk(res: Results, reason: str | None = None) -> Row:
     """The accounts at risk at the as-of period (``nrr.core.risk``) and what they add up to.
 
     ``share_of_mrr`` is the MRR at risk over the company's MRR (exact: ``mrr_at_risk`` and
-    ``mrr`` are both given); ``reasons`` counts the accounts showing each signal.
+    ``mrr`` are both given); ``reasons`` counts the accounts showing each signal. ``reason``
+    (see ``only_reason``) lists only the accounts showing that signal.
     """
     currency = res.settings.reporting_currency
     rows = _risk_rows(res)
     mrr = bridge(res)[-1]["end_mrr"] if not res.empty else 0
     at_stake = sum(r["mrr_at_risk"] for r in rows)
-    return {
+    data = {
         "as_of": res.as_of.isoformat(),
         "period": None if res.empty else res.label(res.last_period),
         "currency": currency,
@@ -425,8 +428,23 @@ def at_risk(res: Results) -> Row:
         "reasons": {
             reason: sum(1 for r in rows if reason in r["reasons"]) for reason in RISK_REASONS
         },
+        "reason": None,
+        "listed": {"accounts": len(rows), "mrr_at_risk": at_stake},
         "customers": rows,
     }
+    return data if reason is None else only_reason(data, reason)
+
+
+def only_reason(data: Row, reason: str) -> Row:
+    """The at-risk report listing only the accounts that show ``reason`` (a RISK_REASONS entry
+    or its slug). The totals and reason counts stay the company's; ``listed`` sums the list (an
+    account with two signals is listed under both)."""
+    chosen = RISK_SLUGS.get(reason, reason)
+    if chosen not in RISK_REASONS:
+        raise ValueError(f"reason must be one of {', '.join(RISK_SLUGS)}; got {reason!r}")
+    rows = [r for r in data["customers"] if chosen in r["reasons"]]
+    listed = {"accounts": len(rows), "mrr_at_risk": sum(r["mrr_at_risk"] for r in rows)}
+    return {**data, "reason": chosen, "listed": listed, "customers": rows}
 
 
 def _risk_text(row: Row, currency: str) -> str:

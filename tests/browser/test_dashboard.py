@@ -138,6 +138,19 @@ def test_at_risk_pages_through_the_accounts(server: str, watched: Watched) -> No
     assert watched.problems == []
 
 
+def test_a_reason_card_lists_its_accounts(server: str, watched: Watched) -> None:
+    page = open_page(watched, server + "/at-risk")
+    page.wait_for_load_state("networkidle")
+    page.locator(".card", has_text="Payment past due").locator("a").click()
+    page.wait_for_url(re.compile(r"reason=payment-past-due"))
+    caption = page.locator("caption").inner_text()
+    assert "24 accounts with a payment past due (44,016.93 EUR at risk)" in caption
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 24
+    assert all("payment past due" in rows.nth(n).inner_text() for n in range(24))
+    assert watched.problems == []
+
+
 def test_at_risk_opens_the_customer_behind_a_row(server: str, watched: Watched) -> None:
     page = open_page(watched, server + "/at-risk")
     first = page.locator("table tbody tr").first

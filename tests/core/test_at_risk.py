@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from factories import line, lines_table, month, rates_table
 from nrr import reports
 from nrr.api import compute_frames
@@ -107,3 +109,23 @@ def test_no_data_gives_an_empty_list():
     res = compute_frames(lines_table([line("A", D(2026, 1, 1), None, 10_00)]), as_of=AS_OF)
     data = reports.at_risk(res)
     assert (data["accounts"], data["mrr_at_risk"], data["customers"]) == (0, 0, [])
+
+
+def test_a_reason_lists_only_its_accounts_and_keeps_the_totals():
+    res = compute_frames(lines_table([dict(r) for r in ROWS]), as_of=AS_OF, rates=RATES)
+    past_due = reports.at_risk(res, "payment-past-due")
+    # P 80 + Z 80 + Q 70; P is also pending and is listed under both
+    assert [r["customer_id"] for r in past_due["customers"]] == ["P", "Z", "Q"]
+    assert past_due["listed"] == {"accounts": 3, "mrr_at_risk": 230_00}
+    assert past_due["reason"] == "payment past due"
+    assert (past_due["accounts"], past_due["mrr_at_risk"]) == (8, 452_11)  # still the company's
+    pending = reports.at_risk(res, "cancellation pending")
+    # C 100 + P 80 + W 60 + T 40 + F 22.11
+    assert [r["customer_id"] for r in pending["customers"]] == ["C", "P", "W", "T", "F"]
+    assert pending["listed"] == {"accounts": 5, "mrr_at_risk": 302_11}
+    assert reports.at_risk(res, "downgraded")["listed"] == {"accounts": 1, "mrr_at_risk": 0}
+    whole = reports.at_risk(res)
+    assert (whole["reason"], whole["listed"]) == (None, {"accounts": 8, "mrr_at_risk": 452_11})
+    with pytest.raises(ValueError, match="reason must be one of cancellation-pending, "
+                       "payment-past-due, downgraded; got 'late'"):  # fmt: skip
+        reports.at_risk(res, "late")

@@ -247,3 +247,19 @@ def test_at_risk_lists_the_recent_downgrade(client: TestClient) -> None:
     response = client.get(f"/api/at-risk?format=csv&{AS_OF}")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [(r["customer_id"], r["downgraded"]) for r in rows] == [("c3", "8000")]
+
+
+def test_at_risk_by_reason_filters_the_list_and_keeps_the_totals(client: TestClient) -> None:
+    late = get(client, "/api/at-risk?reason=payment-past-due")
+    assert isinstance(late, dict)
+    assert (late["reason"], late["listed"], late["customers"]) == (
+        "payment past due", {"accounts": 0, "mrr_at_risk": 0}, [])
+    assert (late["accounts"], late["reasons"]["downgraded"]) == (1, 1)  # the company's, whole
+    down = get(client, "/api/at-risk?reason=downgraded")
+    assert [r["customer_id"] for r in down["customers"]] == ["c3"]  # type: ignore[index]
+    response = client.get(f"/api/at-risk?format=csv&reason=payment-past-due&{AS_OF}")
+    assert list(csv.DictReader(io.StringIO(response.text))) == []
+    response = client.get(f"/api/at-risk?reason=late&{AS_OF}")
+    assert response.status_code == 400
+    assert "reason must be one of cancellation-pending, payment-past-due, downgraded; got " \
+        "'late'" in response.text  # fmt: skip

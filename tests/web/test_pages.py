@@ -61,12 +61,24 @@ def test_settings_travel_in_every_link(client: TestClient) -> None:
     ("/at-risk", ['<div class="label">Accounts at risk</div><div class="value">1</div>',
                   '<div class="label">MRR at risk</div><div class="value">0</div>'
                   '<div class="note">EUR · 0.0 % of MRR</div>',
-                  '<div class="label">Downgraded</div><div class="value">1</div>',
-                  '<div class="label">Payment past due</div><div class="value">0</div>',
+                  '<div class="label">Downgraded</div><div class="value"><a '
+                  'href="/at-risk?as_of=2024-04-30&amp;reason=downgraded" class="figure"',
+                  '<div class="label">Payment past due</div><div class="value"><a '
+                  'href="/at-risk?as_of=2024-04-30&amp;reason=payment-past-due" class="figure"',
                   'href="/customers/c3?as_of=2024-04-30"', "Gamma SA",
                   ">120.00<", ">80.00<", 'class="mv mv-contraction">downgraded<',
                   "1 account, most MRR at risk first",
                   "/api/at-risk?as_of=2024-04-30&amp;format=csv"]),
+    # a reason's card lists its accounts: none is past due; the totals stay
+    ("/at-risk?reason=payment-past-due",
+     ['<div class="card chosen"><div class="label">Payment past due</div>',
+      '<div class="label">Accounts at risk</div><div class="value"><a '
+      'href="/at-risk?as_of=2024-04-30" class="figure"',
+      "No account with a payment past due",
+      "/api/at-risk?as_of=2024-04-30&amp;format=csv&amp;reason=payment-past-due"]),
+    ("/at-risk?reason=downgraded",
+     ["1 account recently downgraded (0.00 EUR at risk), most MRR at risk first",
+      'href="/customers/c3?as_of=2024-04-30"']),
 ])  # fmt: skip
 def test_each_page_renders_its_figures(client: TestClient, path: str,
                                        expected: list[str]) -> None:  # fmt: skip

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nrr.web import library
 from nrr.web import params as p
 from nrr.web.context import Context
 from nrr.web.errors import bad_request, not_found
@@ -158,7 +159,11 @@ def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -
 
 
 def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -> Any:
-    return ctx.report("at_risk")
+    reason = p.given(query, "reason")
+    if reason is not None:
+        reason = p.choice(reason, library.RISK_REASONS, "reason")
+    data = ctx.report("at_risk")  # one cached report; a reason only filters its list
+    return data if reason is None else library.only_reason(data, reason)
 
 
 def customer(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -> Any:
@@ -231,7 +236,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
               ), True, _ROWS),
     Endpoint("/api/at-risk", "at_risk", "Accounts at risk at the as-of period (a cancellation "
              "pending, a payment past due, a recent downgrade), their MRR at risk and the "
-             "totals; as CSV, the accounts.", at_risk, (), True, csv_rows="customers"),
+             "totals; as CSV, the accounts.", at_risk,
+             (Param("reason", {"type": "string", "enum": list(library.RISK_REASONS)},
+                    "List only the accounts showing this signal (the totals stay whole)."),),
+             True, csv_rows="customers"),
     Endpoint("/api/customers/{customer_id}", "customer", "One customer: MRR timeline, movements "
              "and the source rows behind each.", customer,
              (Param("customer_id", {"type": "string", "maxLength": 200}, "Customer id.", "path",

@@ -10,11 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from nrr.reports import RISK_SLUGS
 from nrr.schema import Settings
 from nrr.store import Workspace
 from nrr.web.errors import ApiError
 
 Version = tuple[str | None, int]  # a store's identity and data version
+RISK_REASONS = tuple(RISK_SLUGS)  # how a URL names each signal of an account at risk
 
 
 def open_reader(path: Path, previous: Workspace | None = None) -> Workspace:
@@ -92,3 +94,10 @@ def report(name: str, results: Any, *args: Any, **kwargs: Any) -> Any:
         return function(results, *args, **kwargs)
     except UnknownDimension as exc:
         raise ApiError(400, str(exc)) from None
+
+
+def only_reason(at_risk: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The at-risk report listing the accounts of one ``RISK_REASONS`` signal (totals kept)."""
+    from nrr import reports
+
+    return reports.only_reason(at_risk, reason)

@@ -58,7 +58,7 @@ def _hidden(query: Mapping[str, str]) -> list[Html]:
 
 def _pager(path: str, query: Mapping[str, str], limit: int, offset: int, more: bool) -> Html:
     links = []
-    extra = {"q": query.get("q"), "sort": query.get("sort"), "limit": query.get("limit")}
+    extra = {k: query.get(k) for k in ("q", "sort", "limit", "reason")}
     if offset > 0:
         links.append(tag("a", "← previous", href=url(path, query, **extra,
                                                      offset=max(offset - limit, 0))))
@@ -119,20 +119,28 @@ def customer(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
 REASON_TONES = {"cancellation pending": "churn", "payment past due": "churn",
                 "downgraded": "contraction"}  # fmt: skip
 RISK_DAYS = ("cancels_on", "past_due_since", "lapses_on")
+REASON_PHRASES = {"cancellation pending": "with a cancellation pending",
+                  "payment past due": "with a payment past due",
+                  "downgraded": "recently downgraded"}  # fmt: skip
 
 
 def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csrf: str) -> Html:
     data = ep.at_risk(ctx, query, path)
-    cur, reasons = data["currency"], data["reasons"]
+    cur, chosen = data["currency"], data["reason"]
     limit, offset = p.page(query)  # a large company has thousands: the CSV holds them all
     shown = data["customers"][offset : offset + limit]
+    slug = {"reason": chosen.replace(" ", "-")} if chosen else {}
     cards = tag(
         "section",
         card("Accounts at risk", number(data["accounts"]), f"paying in {data['period'] or '–'}",
-             None),
+             url("/at-risk", query) if chosen else None),
         card("MRR at risk", money_short(data["mrr_at_risk"], cur),
              f"{cur} · {pct(data['share_of_mrr'])} of MRR", None, tone="churn"),
-        *(card(reason.capitalize(), number(n), "accounts", None) for reason, n in reasons.items()),
+        # each signal's card lists its accounts
+        *(card(reason.capitalize(), number(n), "accounts",
+               url("/at-risk", query, reason=reason.replace(" ", "-")),
+               tone="chosen" if reason == chosen else "")
+          for reason, n in data["reasons"].items()),
         class_="cards", aria_label="Accounts at risk in figures",
     )  # fmt: skip
     explain = tag("p", "A cancellation requested that has not taken effect, a payment past due "
@@ -153,14 +161,21 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csr
                ("mrr_at_risk", f"At risk ({cur})"), ("reasons", "Why"),
                ("cancels_on", "Cancels on"), ("past_due_since", "Past due since"),
                ("lapses_on", "Stops counting"), ("downgraded", f"Downgraded by ({cur})")]
-    n = data["accounts"]
-    caption = f"{n:,} account{'' if n == 1 else 's'}, most MRR at risk first" if n else (
-        "No account at risk")
+    n = data["listed"]["accounts"]
+    which = REASON_PHRASES[chosen] if chosen else "at risk"
+    if not n:
+        caption = f"No account {which}"
+    else:
+        caption = f"{n:,} account{'' if n == 1 else 's'}"
+        if chosen:
+            caption += f" {which} ({money(data['listed']['mrr_at_risk'], cur)} {cur} at risk)"
+        caption += ", most MRR at risk first"
     if n > len(body):
         caption += f" (shown: {offset + 1:,}–{offset + len(body):,})"
     numeric = [False, False, False, True, True, False, False, False, False, True]
     parts = [cards, explain, table(columns, body, caption=caption,
-                                   csv=url("/api/at-risk", query, format="csv"), numeric=numeric),
+                                   csv=url("/api/at-risk", query, format="csv", **slug),
+                                   numeric=numeric),
              _pager("/at-risk", query, limit, offset, offset + limit < n)]
     return frame(ctx, query, "Accounts at risk", "/at-risk", Html("".join(parts)), csrf)
 
