@@ -138,16 +138,25 @@ def test_at_risk_pages_through_the_accounts(server: str, watched: Watched) -> No
     assert watched.problems == []
 
 
-def test_a_reason_card_lists_its_accounts(server: str, watched: Watched) -> None:
-    page = open_page(watched, server + "/at-risk")
+def test_the_overview_and_the_reason_cards_list_each_signals_accounts(
+    server: str, watched: Watched
+) -> None:
+    page = open_page(watched, server + "/")
+    line = page.locator("p.risk").inner_text()
+    assert "120 accounts in 2026-10 · 62,783.23 EUR MRR at risk (2.0 % of MRR)" in line
     page.wait_for_load_state("networkidle")
-    page.locator(".card", has_text="Payment past due").locator("a").click()
-    page.wait_for_url(re.compile(r"reason=payment-past-due"))
+    page.locator("p.risk a", has_text="24 with a payment past due").click()
+    page.wait_for_url(re.compile(r"/at-risk\?.*reason=payment-past-due"))
     caption = page.locator("caption").inner_text()
     assert "24 accounts with a payment past due (44,016.93 EUR at risk)" in caption
     rows = page.locator("table tbody tr")
     assert rows.count() == 24
     assert all("payment past due" in rows.nth(n).inner_text() for n in range(24))
+    page.wait_for_load_state("networkidle")
+    page.locator(".card", has_text="Cancellation pending").locator("a").click()
+    page.wait_for_url(re.compile(r"reason=cancellation-pending"))
+    assert page.locator("table tbody tr").count() == 8
+    assert "(18,766.30 EUR at risk)" in page.locator("caption").inner_text()
     assert watched.problems == []
 
 

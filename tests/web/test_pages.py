@@ -48,6 +48,11 @@ def test_settings_travel_in_every_link(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("path", "expected"), [
+    # the Overview's line on the accounts at risk: c3's April downgrade, nothing else
+    ("/", ['<p class="risk"><a href="/at-risk?as_of=2024-04-30" class="flag">At risk</a> 1 '
+           "account in 2024-04 · 0.00 EUR MRR at risk (0.0 % of MRR): "
+           '<a href="/at-risk?as_of=2024-04-30&amp;reason=downgraded">1 recently downgraded</a>'
+           "</p>"]),
     ("/trends", ["MRR bridge per period", "TTM retention", 'id="movements-chart"',
                  "of which involuntary", "metric=involuntary_churn&amp;period=2024-02"]),
     ("/cohorts?view=logo_retention", ["Cohort logo retention at milestone ages", "2023-12"]),
@@ -85,6 +90,12 @@ def test_each_page_renders_its_figures(client: TestClient, path: str,
     html = page(client, path)
     for text in expected:
         assert text in html, text
+
+
+def test_the_overview_says_when_no_account_is_at_risk(client: TestClient) -> None:
+    # at the end of March the last three months hold churn and growth, no downgrade
+    response = client.get("/?as_of=2024-03-31")
+    assert '<p class="risk">No account at risk in 2024-03.</p>' in response.text
 
 
 def test_customer_ids_are_escaped_in_pages(client: TestClient) -> None:

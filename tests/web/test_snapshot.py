@@ -83,5 +83,10 @@ def test_warming_computes_the_default_view_before_the_first_request(workspace: P
             lambda: None,
         )
         assert headline["mrr"] == 34000 and len(backend.values) == warmed  # a hit, not a recompute
+        risk = backend.cached(
+            (snap.stamp, snap.default_as_of, snap.settings.to_json(), "at_risk", (), ()),
+            lambda: None,
+        )  # the Overview's at-risk line, warmed too
+        assert risk["accounts"] == 1 and len(backend.values) == warmed
     finally:
         backend.close()

@@ -98,6 +98,7 @@ def warm_up(backend: Backend) -> None:
         ctx.report("retention", 1, None, None, None)
         ctx.report("retention", ttm, None, None, None)
         ctx.report("customers", search=None, sort="mrr", descending=True, limit=100, offset=0)
+        ctx.report("at_risk")  # the Overview's line on the accounts at risk
         # Then every segment dimension, one at a time: a request can take the lock in between.
         for dimension in ctx.report("dimensions"):
             ctx.report("segments", dimension)

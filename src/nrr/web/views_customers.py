@@ -180,6 +180,27 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csr
     return frame(ctx, query, "Accounts at risk", "/at-risk", Html("".join(parts)), csrf)
 
 
+def risk_line(ctx: Context, query: Mapping[str, str]) -> Html | str:
+    """The Overview's line on the accounts at risk, each figure opening its list."""
+    data = ep.at_risk(ctx, query, {})
+    if data["period"] is None:
+        return ""
+    cur, n = data["currency"], data["accounts"]
+    if not n:
+        return tag("p", f"No account at risk in {data['period']}.", class_="risk")
+    reasons = [
+        tag("a", f"{count:,} {REASON_PHRASES[reason]}",
+            href=url("/at-risk", query, reason=reason.replace(" ", "-")))
+        for reason, count in data["reasons"].items() if count
+    ]  # fmt: skip
+    return tag(
+        "p", tag("a", "At risk", href=url("/at-risk", query), class_="flag"),
+        f" {n:,} account{'' if n == 1 else 's'} in {data['period']} · "
+        f"{money(data['mrr_at_risk'], cur)} {cur} MRR at risk ({pct(data['share_of_mrr'])} "
+        "of MRR): ", Html(", ".join(reasons)), class_="risk",
+    )  # fmt: skip
+
+
 def _risk_note(risk: dict[str, Any] | None, query: Mapping[str, str]) -> Html | str:
     if not risk:
         return ""

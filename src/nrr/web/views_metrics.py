@@ -25,6 +25,7 @@ from nrr.web.layout import (
     url,
 )
 from nrr.web.render import to_json
+from nrr.web.views_customers import risk_line
 
 MOVEMENT_COLUMNS = ("new", "reactivation", "expansion", "contraction", "churn", "fx")
 
@@ -60,7 +61,7 @@ def overview(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
     )  # fmt: skip
     warnings = [tag("li", w) for w in head.get("warnings") or []]
     warn = tag("ul", *warnings, class_="warnings", role="status") if warnings else ""
-    parts: list[Any] = [cards, context_line, warn]
+    parts: list[Any] = [cards, context_line, warn, risk_line(ctx, query)]
     if bridge:
         figure = charts.waterfall(bridge, cur, period)
         parts.append(chart("bridge-chart", to_json(figure), f"MRR bridge of {period}"))
