@@ -345,5 +345,21 @@ def test_portfolio_sets_companies_side_by_side(tmp_path: Path):
     assert code == 0, out
     portfolio_row = next(line for line in out.splitlines() if "Portfolio" in line and "│" in line)
     assert "400.00" in portfolio_row and "88.9 %" in portfolio_row
+    # the trend: a year back from December 2024 nobody paid yet; January is the headline
+    code, out = run("portfolio", *folders, "--as-of", "2025-01-31", "--periods", "2")
+    assert code == 0, out
+    rows = [" ".join(line.replace("│", " ").split()) for line in out.splitlines()
+            if line.lstrip("│ ").startswith(("2024-12", "2025-01"))]  # fmt: skip
+    assert rows == ["2024-12 – – – –", "2025-01 100.0 % 66.7 % 88.9 % 88.9 %"]
+    # a company that reports by quarter is read at the first one's grain (or --period's)
+    code, out = run("settings", "-w", folders[1], "--period", "quarter")
+    assert code == 0, out
+    code, out = run("portfolio", *folders, "--as-of", "2025-01-31", "--json", "--periods", "1")
+    assert code == 0, out
+    assert [t["period"] for t in json.loads(out)["trend"]] == ["2025-01"]
+    code, out = run("portfolio", *folders, "--as-of", "2025-03-31", "--json", "--periods", "1",
+                    "--period", "quarter")  # fmt: skip
+    assert code == 0, out
+    assert [t["period"] for t in json.loads(out)["trend"]] == ["2025-Q1"]
     code, out = run("portfolio", str(tmp_path / "missing"), "--as-of", "2025-01-31")
     assert code == 1 and "no workspace" in out

@@ -211,3 +211,15 @@ def portfolio_table(data: dict[str, Any]) -> Table:
     table.add_section()
     table.add_row(*cells({"company": "Portfolio", **data["portfolio"]}))
     return table
+
+
+def portfolio_trend_table(data: dict[str, Any]) -> Table:
+    """TTM NRR at each period end: a column per company (best first), then the portfolio's."""
+    table = Table(title="TTM NRR by period end", title_justify="left")
+    names = [str(r["company"]) for r in data["companies"]]
+    for heading in ("period", *names, "Portfolio", "GRR (TTM)"):
+        table.add_column(heading, justify="left" if heading == "period" else "right")
+    for t in data["trend"]:
+        table.add_row(t["period"], *(pct(t["companies"][n]) for n in names), pct(t["ttm_nrr"]),
+                      pct(t["ttm_grr"]))  # fmt: skip
+    return table

@@ -351,31 +351,70 @@ def customers(
 
 
 # -- portfolio ------------------------------------------------------------------------------------
-def portfolio(companies: Mapping[str, Results]) -> Row:
+def portfolio(companies: Mapping[str, Results], periods: int = 12) -> Row:
     """Several companies side by side, and the portfolio as if it were one company.
 
-    Every company's results must share the reporting currency and the as-of day. The portfolio's
-    TTM NRR and GRR sum the companies' TTM numerators and denominators (an MRR-weighted average,
-    exact); a company with less than a year of history adds its MRR but no retention.
+    Every company's results must share the reporting currency, the period grain and the as-of
+    day. The portfolio's TTM NRR and GRR sum the companies' TTM numerators and denominators (an
+    MRR-weighted average, exact); a company with less than a year of history adds its MRR but no
+    retention. ``trend``: the same TTM figures at each of the last ``periods`` period ends.
     """
     currencies = {res.settings.reporting_currency for res in companies.values()}
+    grains = {res.settings.period for res in companies.values()}
     days = {res.as_of for res in companies.values()}
-    if len(currencies) > 1 or len(days) > 1:
-        raise ValueError("the companies of a portfolio need one reporting currency and as-of day")
+    if len(currencies) > 1 or len(grains) > 1 or len(days) > 1:
+        raise ValueError(
+            "the companies of a portfolio need one reporting currency, period grain and as-of day"
+        )
     rows = [_company_row(name, res) for name, res in companies.items()]
     rows.sort(key=lambda r: (r["ttm_nrr"] is None, -(r["ttm_nrr"] or 0), r["company"]))
     total: Row = {k: sum(r[k] or 0 for r in rows) for k in PORTFOLIO_SUMS}
-    nrr = metrics.ratio(total["ttm_end_mrr"], total["ttm_start_mrr"])
-    band = metrics.band(nrr)
-    total.update(ttm_nrr=_f(nrr), band=band.key if band else None,
-                 ttm_grr=_f(metrics.ratio(total["ttm_gross_mrr"], total["ttm_start_mrr"])),
-                 years_to_double=_f(metrics.years_to_double(nrr)))  # fmt: skip
+    total.update(_ttm_ratios(total))
+    total["band"] = _band_key(total["ttm_nrr"])
+    total["years_to_double"] = _f(metrics.years_to_double(total["ttm_nrr"]))
     return {
         "as_of": next(iter(days)).isoformat() if days else None,
         "currency": next(iter(currencies)) if currencies else None,
         "companies": rows,
         "portfolio": total,
+        "trend": _portfolio_trend(companies, periods),
     }
+
+
+TTM_SUMS = ("ttm_start_mrr", "ttm_end_mrr", "ttm_gross_mrr")
+
+
+def _ttm_ratios(sums: Row) -> Row:
+    start = sums["ttm_start_mrr"]
+    return {"ttm_nrr": _f(metrics.ratio(sums["ttm_end_mrr"], start)),
+            "ttm_grr": _f(metrics.ratio(sums["ttm_gross_mrr"], start))}  # fmt: skip
+
+
+def _band_key(nrr: float | None) -> str | None:
+    band = metrics.band(nrr)
+    return band.key if band else None
+
+
+def _portfolio_trend(companies: Mapping[str, Results], periods: int) -> list[Row]:
+    """Per period end (oldest first): each company's TTM NRR and the portfolio's from the
+    summed TTM figures of the companies that have a year of history by then."""
+    if not companies or periods < 1:
+        return []
+    first = next(iter(companies.values()))
+    last = index_of(first.as_of, first.settings.period)
+    ends = range(last - periods + 1, last + 1)
+    ttm = {name: {r["period"]: r for r in retention(res, res.ttm_window, None, ends[0], last)
+                  if r["start_mrr"]}
+           for name, res in companies.items()}  # fmt: skip
+    trend = []
+    for p in ends:
+        label = first.label(p)
+        cells = {name: by_period.get(label) for name, by_period in ttm.items()}
+        sums = {k: sum(c[k.removeprefix("ttm_")] for c in cells.values() if c) for k in TTM_SUMS}
+        trend.append({"period": label,
+                      "companies": {name: c["nrr"] if c else None for name, c in cells.items()},
+                      **sums, **_ttm_ratios(sums)})  # fmt: skip
+    return trend
 
 
 PORTFOLIO_SUMS = ("mrr", "arr", "customers", "ttm_start_mrr", "ttm_end_mrr", "ttm_gross_mrr",

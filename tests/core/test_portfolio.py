@@ -61,3 +61,36 @@ def test_companies_must_share_the_currency():
                          settings=Settings(reporting_currency="CHF"))  # fmt: skip
     with pytest.raises(ValueError, match="one reporting currency"):
         reports.portfolio({**companies(), "C": chf})  # type: ignore[dict-item]
+
+
+def test_the_trend_gives_each_period_end_its_ttm_figures():
+    # A2: a1 100 from November 2023, 150 from December 2024; a2 50 from November 2023 to June
+    # 2024. B2: b1 200 from November 2023. A year back from 2024-10 nobody paid yet.
+    start = D(2023, 11, 1)
+    rows = {"A2": [line("a1", start, D(2024, 12, 1), 100_00), line("a1", D(2024, 12, 1), None,
+                                                                       150_00),
+                   line("a2", start, D(2024, 6, 1), 50_00)],
+            "B2": [line("b1", start, None, 200_00)]}  # fmt: skip
+    results = {name: compute_frames(lines_table([dict(r) for r in company]), as_of=AS_OF)
+               for name, company in rows.items()}  # fmt: skip
+    data = reports.portfolio(results, periods=4)  # type: ignore[arg-type]
+    trend = [(t["period"], t["companies"], t["ttm_start_mrr"], t["ttm_end_mrr"],
+              t["ttm_gross_mrr"], t["ttm_nrr"], t["ttm_grr"]) for t in data["trend"]]  # fmt: skip
+    assert trend == [
+        ("2024-10", {"A2": None, "B2": None}, 0, 0, 0, None, None),
+        # 2023-11 -> 2024-11: a1 100 -> 100, a2 50 -> 0, b1 200 -> 200: 350 -> 300, gross 300
+        ("2024-11", {"A2": 0.666667, "B2": 1.0}, 350_00, 300_00, 300_00, 0.857143, 0.857143),
+        # a1 is 150 by December: 350 -> 350, gross still 300 (a1 counts 100 at most)
+        ("2024-12", {"A2": 1.0, "B2": 1.0}, 350_00, 350_00, 300_00, 1.0, 0.857143),
+        ("2025-01", {"A2": 1.0, "B2": 1.0}, 350_00, 350_00, 300_00, 1.0, 0.857143),
+    ]
+    # the last period end is the portfolio's headline
+    total = data["portfolio"]
+    assert (total["ttm_nrr"], total["ttm_grr"]) == (1.0, 0.857143)
+
+
+def test_companies_must_share_the_grain():
+    quarterly = compute_frames(lines_table([dict(r) for r in A]), as_of=AS_OF,
+                               settings=Settings(period="quarter"))  # fmt: skip
+    with pytest.raises(ValueError, match="period grain"):
+        reports.portfolio({**companies(), "Q": quarterly})  # type: ignore[dict-item]
