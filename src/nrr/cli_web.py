@@ -50,6 +50,7 @@ def serve(
     token: str | None = None,
     allowed_hosts: tuple[str, ...] = (),
     as_of: date | None = None,
+    portfolio: tuple[str, ...] = (),
 ) -> None:
     """Serve the dashboard until interrupted; prints the URL to open (with the token, if any)."""
     import uvicorn
@@ -58,7 +59,7 @@ def serve(
 
     token = token_for(host, token)
     app = create_app(workspace_path, token=token, as_of=as_of, warm=True,
-                     allowed_hosts=allowed_hosts_for(host, allowed_hosts))
+                     allowed_hosts=allowed_hosts_for(host, allowed_hosts), portfolio=portfolio)
     click.echo(f"nrr dashboard: {dashboard_url(host, port, token)}  (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
@@ -74,8 +75,11 @@ def serve(
               help="Another name the dashboard may be reached by (Host header); repeatable.")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Day the figures are read when a URL names none [default: today].")
+@click.option("--portfolio", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Another company's workspace for the Portfolio page; repeatable.")
 def serve_command(workspace: str, host: str, port: int, token: str | None,
-                  allowed_host: tuple[str, ...], as_of: datetime | None) -> None:  # fmt: skip
+                  allowed_host: tuple[str, ...], as_of: datetime | None,
+                  portfolio: tuple[str, ...]) -> None:  # fmt: skip
     """Serve the dashboard and JSON API for a workspace (default http://127.0.0.1:8000/)."""
     serve(workspace, host=host, port=port, token=token, allowed_hosts=allowed_host,
-          as_of=as_of.date() if as_of else None)
+          as_of=as_of.date() if as_of else None, portfolio=portfolio)

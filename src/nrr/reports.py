@@ -8,6 +8,7 @@ also carries). Every aggregate row carries a ``drill`` with the arguments that l
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from nrr.core import metrics
@@ -369,9 +370,9 @@ def portfolio(companies: Mapping[str, Results], periods: int = 12) -> Row:
     rows = [_company_row(name, res) for name, res in companies.items()]
     rows.sort(key=lambda r: (r["ttm_nrr"] is None, -(r["ttm_nrr"] or 0), r["company"]))
     total: Row = {k: sum(r[k] or 0 for r in rows) for k in PORTFOLIO_SUMS}
-    total.update(_ttm_ratios(total))
-    total["band"] = _band_key(total["ttm_nrr"])
-    total["years_to_double"] = _f(metrics.years_to_double(total["ttm_nrr"]))
+    nrr = metrics.ratio(total["ttm_end_mrr"], total["ttm_start_mrr"])  # exact, for the band
+    total.update(_ttm_ratios(total), **_band_of(nrr),
+                 years_to_double=_f(metrics.years_to_double(nrr)))  # fmt: skip
     return {
         "as_of": next(iter(days)).isoformat() if days else None,
         "currency": next(iter(currencies)) if currencies else None,
@@ -390,9 +391,9 @@ def _ttm_ratios(sums: Row) -> Row:
             "ttm_grr": _f(metrics.ratio(sums["ttm_gross_mrr"], start))}  # fmt: skip
 
 
-def _band_key(nrr: float | None) -> str | None:
+def _band_of(nrr: Fraction | None) -> Row:
     band = metrics.band(nrr)
-    return band.key if band else None
+    return {"band": band.key if band else None, "band_label": band.label if band else None}
 
 
 def _portfolio_trend(companies: Mapping[str, Results], periods: int) -> list[Row]:
@@ -425,7 +426,7 @@ def _company_row(name: str, res: Results) -> Row:
     head = headline(res)
     if head.get("empty"):
         return {"company": name, "period": None, **dict.fromkeys(PORTFOLIO_SUMS), "ttm_nrr": None,
-                "ttm_grr": None, "band": None, "years_to_double": None, "quick_ratio": None,
+                "ttm_grr": None, **_band_of(None), "years_to_double": None, "quick_ratio": None,
                 "warnings": head["warnings"]}  # fmt: skip
     ttm = head["ttm"] or {}
     return {
@@ -434,6 +435,7 @@ def _company_row(name: str, res: Results) -> Row:
         "ttm_end_mrr": ttm.get("end_mrr"), "ttm_gross_mrr": ttm.get("gross_mrr"),
         "mrr_at_risk": at_risk(res)["mrr_at_risk"], "ttm_nrr": ttm.get("nrr"),
         "ttm_grr": ttm.get("grr"), "band": (head["band"] or {}).get("key"),
+        "band_label": (head["band"] or {}).get("label"),
         "years_to_double": head["years_to_double"], "quick_ratio": head["quick_ratio"],
         "warnings": head["warnings"],
     }  # fmt: skip

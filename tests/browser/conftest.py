@@ -37,8 +37,11 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]
 def server(demo_workspace: tuple[Path, Any]) -> Iterator[str]:
     import uvicorn
 
+    from web.workspace import build  # the web tests' tiny company, as a second one
+
     folder, as_of = demo_workspace
-    app = create_app(folder, as_of=as_of)
+    peer = build(folder.parent / "tiny-co")
+    app = create_app(folder, as_of=as_of, portfolio=[peer])
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)

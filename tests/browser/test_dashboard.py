@@ -20,6 +20,7 @@ PAGES = [
     ("/segments", "segments", ["#segments-chart"]),
     ("/customers", "customers", []),
     ("/at-risk", "at-risk", []),
+    ("/portfolio", "portfolio", ["#portfolio-chart"]),
 ]
 
 
@@ -157,6 +158,21 @@ def test_the_overview_and_the_reason_cards_list_each_signals_accounts(
     page.wait_for_url(re.compile(r"reason=cancellation-pending"))
     assert page.locator("table tbody tr").count() == 8
     assert "(18,766.30 EUR at risk)" in page.locator("caption").inner_text()
+    assert watched.problems == []
+
+
+def test_the_portfolio_draws_each_company_and_opens_the_served_one(
+    server: str, watched: Watched
+) -> None:
+    page = open_page(watched, server + "/portfolio")
+    # the demo and the tiny company, one line each, and the portfolio's
+    assert page.locator("#portfolio-chart .scatterlayer .trace").count() == 3
+    assert page.locator("caption", has_text="Companies, best TTM NRR first").count() == 1
+    assert page.locator("table").first.locator("tbody tr").count() == 3  # and the total
+    page.wait_for_load_state("networkidle")
+    page.locator("table tbody tr td a").first.click()
+    page.wait_for_url(server + "/")
+    assert page.locator("h1").inner_text() == "Overview"
     assert watched.problems == []
 
 

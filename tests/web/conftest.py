@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from nrr.web import create_app
 
-from .workspace import build
+from .workspace import build, build_peer
 
 BASE = "http://127.0.0.1:8000"
 
@@ -21,6 +21,16 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def client(workspace: Path) -> Iterator[TestClient]:
     app = create_app(workspace)
+    with TestClient(app, base_url=BASE) as c:
+        yield c
+    app.state.backend.close()
+
+
+@pytest.fixture(scope="session")
+def portfolio_client(workspace: Path, tmp_path_factory: pytest.TempPathFactory
+                     ) -> Iterator[TestClient]:  # fmt: skip
+    peer = build_peer(tmp_path_factory.mktemp("peer") / "beta-co")
+    app = create_app(workspace, portfolio=[peer])
     with TestClient(app, base_url=BASE) as c:
         yield c
     app.state.backend.close()

@@ -67,6 +67,17 @@ def test_retention_lines_draw_the_bands_and_order_periods() -> None:
     assert bands[:3] == [(0, 80), (80, 100), (100, 120)]
 
 
+def test_portfolio_lines_draw_each_company_and_the_portfolio() -> None:
+    trend = [{"period": "2024-03", "companies": {"A": None, "B": 1.0}, "ttm_nrr": 1.0},
+             {"period": "2024-04", "companies": {"A": 0.771429, "B": 1.0}, "ttm_nrr": 0.822222}]
+    fig = charts.portfolio_lines(trend, ["B", "A"])
+    lines = [(t["name"], t["y"], t["line"]["width"]) for t in fig["data"]]
+    assert lines == [("B", [100.0, 100.0], 1.5), ("A", [None, 77.14], 1.5),
+                     ("Portfolio", [100.0, 82.22], 3)]  # fmt: skip
+    assert fig["data"][0]["x"] == ["2024-03", "2024-04"]
+    assert len(fig["layout"]["shapes"]) == 4  # the benchmark bands behind them
+
+
 def test_cohort_heatmap_is_cohort_by_age() -> None:
     rows = [{"cohort": "2024-01", "age": 0, "nrr": 1.0, "logo_retention": 1.0},
             {"cohort": "2024-01", "age": 1, "nrr": 1.25, "logo_retention": 0.5},

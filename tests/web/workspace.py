@@ -96,3 +96,14 @@ def build(folder: Path) -> Path:
         )
         ws.publish_snapshot()
     return folder
+
+
+def build_peer(folder: Path) -> Path:
+    """Another company for the Portfolio page: b1 pays 10000 from 2023-01-01 and stays."""
+    line = {**_line_rows()[0], "line_id": "peer.csv:2", "source_ref": "peer.csv:2",
+            "customer_id": "b1", "start_date": date(2023, 1, 1),
+            "source": "file:peer.csv"}  # fmt: skip
+    with open_workspace(folder) as ws:
+        ws.replace_source("file:peer.csv", lines=_table(REVENUE_LINES, [line]))
+        ws.publish_snapshot()
+    return folder

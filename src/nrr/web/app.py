@@ -48,6 +48,7 @@ def create_app(
     allowed_hosts: Iterable[str] = LOOPBACK_HOSTS,
     as_of: date | None = None,
     warm: bool = False,
+    portfolio: Iterable[str | os.PathLike[str]] = (),
 ) -> Starlette:
     """The dashboard and JSON API over the workspace's published snapshot.
 
@@ -55,8 +56,13 @@ def create_app(
     one when listening beyond loopback. ``allowed_hosts``: the names the Host header may carry.
     ``as_of``: the day figures are read when a URL names none (default: the library's choice).
     ``warm``: compute the default view in the background at start-up, so the first page is quick.
+    ``portfolio``: other companies' workspaces, shown beside this one on the Portfolio page.
     """
     backend = Backend(workspace_path, as_of)
+    for folder in portfolio:
+        peer = Backend(folder, as_of)
+        taken = peer.name in backend.peers or peer.name == backend.name
+        backend.peers[str(peer.path) if taken else peer.name] = peer
     csrf = secrets.token_urlsafe(24)
     routes: list[BaseRoute] = [
         *(Route(e.path, _api(e, backend), methods=["GET"]) for e in ENDPOINTS),
@@ -113,7 +119,7 @@ def _api(endpoint: Endpoint, backend: Backend) -> Callable[[Request], Response]:
         query = p.canonical(request.query_params.multi_items())
         fmt = p.choice(p.given(query, "format") or "json", formats, "format")
         p.check_known(query, endpoint.accepted)
-        key = ("api", backend.snapshot().stamp, request.url.path, tuple(sorted(query.items())))
+        key = ("api", backend.stamps(), request.url.path, tuple(sorted(query.items())))
         body = backend.values.get(key)
         if body is None:
             ctx = context(backend, query)

@@ -71,6 +71,16 @@ class Backend:
         # customers, "update_recomputed" (the update found it could not be exact and recomputed
         # in place), "unchanged" (a republished snapshot of the same data version).
         self.counts: Counter[str] = Counter()
+        # The other companies of a portfolio (``nrr serve --portfolio``), each its own workspace.
+        self.peers: dict[str, Backend] = {}
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def stamps(self) -> tuple[Stamp, ...]:
+        """This snapshot's stamp and the portfolio's others: what rendered responses key on."""
+        return (self.snapshot().stamp, *(peer.snapshot().stamp for peer in self.peers.values()))
 
     def snapshot(self) -> Snapshot:
         stamp = self._stamp()
@@ -182,3 +192,5 @@ class Backend:
     def close(self) -> None:
         with self._lock:
             self._close()
+        for peer in self.peers.values():
+            peer.close()

@@ -168,15 +168,34 @@ def retention_lines(monthly: Sequence[Row], ttm: Sequence[Row], grain_label: str
                 "marker": {"size": 5},
                 "hovertemplate": "%{x}: %{y:.1f} %<extra>%{fullData.name}</extra>",
             })  # fmt: skip
+    return {"data": traces, "layout": _percent_layout("Net and gross revenue retention (%)",
+                                                      traces)}
+
+
+def _percent_layout(title: str, traces: Sequence[Figure]) -> dict[str, Any]:
+    """Percent lines over the NRR benchmark bands, the axis fitted to the values."""
     values = [y for t in traces for y in t["y"] if y is not None]
     top = max([*values, 130.0]) + 10
     low = min([*values, 60.0]) - 10
-    return {"data": traces, "layout": _layout(
-        "Net and gross revenue retention (%)",
+    return _layout(
+        title,
         shapes=_band_shapes(top),
         yaxis={"range": [max(low, 0), top], "ticksuffix": " %", "gridcolor": "#e2e8f0"},
         xaxis=PERIOD_AXIS,
-    )}  # fmt: skip
+    )
+
+
+def portfolio_lines(trend: Sequence[Row], companies: Sequence[str]) -> Figure:
+    """TTM NRR per period end: a thin line per company and the portfolio's, thick."""
+    lines = [(name, [t["companies"][name] for t in trend], {"width": 1.5}) for name in companies]
+    lines.append(("Portfolio", [t["ttm_nrr"] for t in trend],
+                  {"width": 3, "color": COLOURS["end"]}))  # fmt: skip
+    traces = [{
+        "type": "scatter", "mode": "lines+markers", "name": name, "x": [t["period"] for t in trend],
+        "y": [percent(v) for v in values], "line": line, "marker": {"size": 5},
+        "hovertemplate": "%{x}: %{y:.1f} %<extra>%{fullData.name}</extra>",
+    } for name, values, line in lines]  # fmt: skip
+    return {"data": traces, "layout": _percent_layout("TTM NRR by company (%)", traces)}
 
 
 # Per period, churn is drawn in two parts, each drilling to its own customers.

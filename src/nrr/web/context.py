@@ -45,6 +45,27 @@ class Context:
             key, lambda: library.report(name, self.results(), *args, **kwargs)
         )
 
+    def portfolio(self) -> Any:
+        """This workspace and its portfolio peers side by side (``nrr.reports.portfolio``): each
+        company read with its own settings and the view's overrides, in the view's currency and
+        grain, as of the view's day."""
+        companies = {self.backend.name: self.backend, **self.backend.peers}
+        snaps = {name: b.snapshot() for name, b in companies.items()}
+        key = (*self.key, "portfolio", tuple((n, s.stamp) for n, s in snaps.items()))
+
+        def make() -> Any:
+            results = {}
+            for name, b in companies.items():
+                settings = self.settings
+                if b is not self.backend:
+                    settings = self.view.settings(snaps[name].settings).replace(
+                        reporting_currency=settings.reporting_currency, period=settings.period
+                    )
+                results[name] = b.results_for(snaps[name], self.as_of, settings)
+            return library.portfolio(results)
+
+        return self.backend.cached(key, make)
+
     def explain(self, customer_id: str) -> Any:
         """One customer's timeline, movements and source rows; None when there is no such one."""
         key = (*self.key, "explain", customer_id)

@@ -166,6 +166,10 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -> 
     return data if reason is None else library.only_reason(data, reason)
 
 
+def portfolio(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -> Any:
+    return ctx.portfolio()
+
+
 def customer(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -> Any:
     customer_id = path["customer_id"]
     if len(customer_id) > 200:
@@ -240,6 +244,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              (Param("reason", {"type": "string", "enum": list(library.RISK_REASONS)},
                     "List only the accounts showing this signal (the totals stay whole)."),),
              True, csv_rows="customers"),
+    Endpoint("/api/portfolio", "portfolio", "This workspace and those served beside it "
+             "(nrr serve --portfolio) side by side, best TTM NRR first, the portfolio as one "
+             "company, and the TTM NRR of the last twelve period ends (trend); as CSV, the "
+             "companies.", portfolio, (), True, csv_rows="companies"),
     Endpoint("/api/customers/{customer_id}", "customer", "One customer: MRR timeline, movements "
              "and the source rows behind each.", customer,
              (Param("customer_id", {"type": "string", "maxLength": 200}, "Customer id.", "path",

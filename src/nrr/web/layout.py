@@ -75,10 +75,11 @@ def figure_link(text: str, href: str, label: str) -> Html:
 # -- the page frame -------------------------------------------------------------------------------
 
 
-def _nav(active: str, query: Mapping[str, str]) -> Html:
+def _nav(active: str, query: Mapping[str, str], portfolio: bool) -> Html:
+    pages = NAV + ((("/portfolio", "Portfolio"),) if portfolio else ())
     items = [
         tag("a", label, href=url(path, query), aria_current="page" if path == active else None)
-        for path, label in NAV
+        for path, label in pages
     ]
     return tag("nav", *items, class_="nav", aria_label="Pages")
 
@@ -127,7 +128,7 @@ def controls(query: Mapping[str, str], settings: Any, as_of: str, keep: Mapping[
 
 
 def page(title: str, active: str, body: Html, *, csrf: str, query: Mapping[str, str],
-         form: Html | None = None) -> Html:  # fmt: skip
+         form: Html | None = None, portfolio: bool = False) -> Html:  # fmt: skip
     head = join([
         Html('<meta charset="utf-8">'),
         Html('<meta name="viewport" content="width=device-width, initial-scale=1">'),
@@ -141,7 +142,7 @@ def page(title: str, active: str, body: Html, *, csrf: str, query: Mapping[str, 
     header = tag(
         "header",
         tag("a", tag("strong", "nrr"), " retention", href=url("/", query), class_="brand"),
-        _nav(active, query),
+        _nav(active, query, portfolio),
         tag("button", "Recompute", type="button", id="recompute", class_="ghost",
             title="Reopen the latest published data and recompute"),
         class_="top",
@@ -158,7 +159,8 @@ def frame(ctx: Context, query: Mapping[str, str], title: str, active: str, body:
           keep: Mapping[str, str] | None = None) -> Html:  # fmt: skip
     """A page with the view controls above its body (``keep``: the page's own parameters)."""
     form = controls(query, ctx.settings, ctx.as_of.isoformat(), keep or {})
-    return page(title, active, body, csrf=csrf, query=query, form=form)
+    return page(title, active, body, csrf=csrf, query=query, form=form,
+                portfolio=bool(ctx.backend.peers))  # fmt: skip
 
 
 def table(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], *,

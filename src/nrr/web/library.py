@@ -101,3 +101,13 @@ def only_reason(at_risk: dict[str, Any], reason: str) -> dict[str, Any]:
     from nrr import reports
 
     return reports.only_reason(at_risk, reason)
+
+
+def portfolio(companies: dict[str, Any]) -> dict[str, Any]:
+    """Several companies' results side by side and as one (``nrr.reports.portfolio``)."""
+    from nrr import reports
+
+    try:
+        return reports.portfolio(companies)
+    except ValueError as exc:  # e.g. a peer's rates file lacks the view's currency
+        raise ApiError(400, str(exc)) from None

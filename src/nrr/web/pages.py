@@ -19,6 +19,7 @@ from nrr.web.html import Html, tag
 from nrr.web.layout import page
 from nrr.web.views_customers import at_risk, customer, customers, drill
 from nrr.web.views_metrics import cohorts, overview, segments, trends
+from nrr.web.views_portfolio import portfolio
 
 Renderer = Callable[[Context, Mapping[str, str], Mapping[str, str], str], Html]
 
@@ -29,11 +30,12 @@ PAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "/": (), "/trends": (), "/cohorts": ("view",), "/segments": ("by",),
     "/customers": ("q", "sort", "limit", "offset"), "/customers/{customer_id}": (),
     "/drill": ("metric", "period", "by", "segment"), "/at-risk": ("limit", "offset", "reason"),
+    "/portfolio": (),
 }  # fmt: skip
 RENDERERS: dict[str, Renderer] = {
     "/": overview, "/trends": trends, "/cohorts": cohorts, "/segments": segments,
     "/customers": customers, "/customers/{customer_id}": customer, "/drill": drill,
-    "/at-risk": at_risk,
+    "/at-risk": at_risk, "/portfolio": portfolio,
 }  # fmt: skip
 
 
@@ -49,7 +51,7 @@ def _handler(path: str, render: Renderer, backend: Backend, csrf: str) -> Callab
     def handle(request: Request) -> Response:
         query = p.canonical(request.query_params.multi_items())
         p.check_known(query, allowed)
-        key = ("page", backend.snapshot().stamp, request.url.path, tuple(sorted(query.items())))
+        key = ("page", backend.stamps(), request.url.path, tuple(sorted(query.items())))
         body = backend.values.get(key)
         if body is None:
             ctx = context(backend, query)
