@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from starlette.testclient import TestClient
+
+from .workspace import build_peer
 
 AS_OF = "as_of=2024-04-30"
 
@@ -69,3 +77,33 @@ def test_without_other_companies_there_is_no_portfolio_tab(client: TestClient) -
     assert ">Portfolio</a>" not in client.get(f"/?{AS_OF}").text
     data = client.get(f"/api/portfolio?{AS_OF}").json()  # a portfolio of one still reads
     assert [r["company"] for r in data["companies"]] == [data["companies"][0]["company"]]
+
+
+def test_nrr_serve_takes_the_portfolio_from_the_command_line(workspace: Path,
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    peer = build_peer(tmp_path / "beta-co")
+    nrr = Path(sys.executable).with_name("nrr")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    serve = [str(nrr), "serve", "-w", str(workspace), "--portfolio"]
+    missing = subprocess.run([*serve, str(tmp_path / "missing")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    proc = subprocess.Popen([*serve, str(peer), "--port", str(port), "--as-of", "2024-04-30"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/portfolio",
+                                            timeout=10) as response:
+                    data = json.loads(response.read())
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        assert data["portfolio"]["mrr"] == 44000 and len(data["companies"]) == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
