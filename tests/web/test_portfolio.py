@@ -15,9 +15,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 from starlette.testclient import TestClient
+
+from nrr.web.app import warm_up
+from nrr.web.backend import Backend
+from nrr.web.context import context
 
 from .workspace import build_peer
 
@@ -71,6 +76,19 @@ def test_the_page_shows_the_companies_and_the_trend(portfolio_client: TestClient
         assert text in html, text
     # every page of this dashboard offers the Portfolio page
     assert ">Portfolio</a>" in portfolio_client.get(f"/trends?{AS_OF}").text
+
+
+def test_warming_computes_the_portfolio_too(workspace: Path, tmp_path: Path) -> None:
+    backend = Backend(workspace, as_of=date(2024, 4, 30))
+    backend.peers["beta-co"] = peer = Backend(build_peer(tmp_path / "beta-co"), backend.as_of)
+    try:
+        warm_up(backend)
+        assert peer.counts["computed"] == 1  # the peer's results are ready for the first visit
+        cached = len(backend.values)
+        data = context(backend, {}).portfolio()  # a hit, not a recompute
+        assert data["portfolio"]["mrr"] == 44000 and len(backend.values) == cached
+    finally:
+        backend.close()
 
 
 def test_without_other_companies_there_is_no_portfolio_tab(client: TestClient) -> None:

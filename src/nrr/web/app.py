@@ -108,6 +108,8 @@ def warm_up(backend: Backend) -> None:
         # Then every segment dimension, one at a time: a request can take the lock in between.
         for dimension in ctx.report("dimensions"):
             ctx.report("segments", dimension)
+        if backend.peers:  # last: the other companies' results, for the Portfolio page
+            ctx.portfolio()
     except Exception:  # a cold first request will say what is wrong, with a proper status
         logging.getLogger(__name__).warning("warming the default view failed", exc_info=True)
 
