@@ -20,6 +20,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
+from nrr.web import create_app
 from nrr.web.app import warm_up
 from nrr.web.backend import Backend
 from nrr.web.context import context
@@ -125,3 +126,17 @@ def test_nrr_serve_takes_the_portfolio_from_the_command_line(workspace: Path,
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_company_without_published_data_breaks_only_the_portfolio(
+    workspace: Path, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty-co"
+    empty.mkdir()
+    app = create_app(workspace, portfolio=[empty])
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        assert c.get(f"/?{AS_OF}").status_code == 200  # the served company reads as usual
+        response = c.get(f"/api/portfolio?{AS_OF}")
+        assert response.status_code == 503 and "no published data in" in response.text
+        assert "empty-co" in response.text
+    app.state.backend.close()

@@ -78,9 +78,17 @@ class Backend:
     def name(self) -> str:
         return self.path.name
 
-    def stamps(self) -> tuple[Stamp, ...]:
-        """This snapshot's stamp and the portfolio's others: what rendered responses key on."""
-        return (self.snapshot().stamp, *(peer.snapshot().stamp for peer in self.peers.values()))
+    def stamps(self) -> tuple[Stamp | None, ...]:
+        """This snapshot's stamp and the portfolio's others: what rendered responses key on. A
+        peer without published data is None here (only the Portfolio page needs it, and says so)."""
+        peers = (peer._stamp_if_published() for peer in self.peers.values())
+        return (self.snapshot().stamp, *peers)
+
+    def _stamp_if_published(self) -> Stamp | None:
+        try:
+            return self.snapshot().stamp
+        except ApiError:
+            return None
 
     def snapshot(self) -> Snapshot:
         stamp = self._stamp()

@@ -17,6 +17,7 @@ from nrr.web.errors import ApiError
 
 Version = tuple[str | None, int]  # a store's identity and data version
 RISK_REASONS = tuple(RISK_SLUGS)  # how a URL names each signal of an account at risk
+RISK_SLUG_OF = {reason: slug for slug, reason in RISK_SLUGS.items()}
 
 
 def open_reader(path: Path, previous: Workspace | None = None) -> Workspace:

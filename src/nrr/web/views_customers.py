@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nrr.core import periods
-from nrr.web import charts
+from nrr.web import charts, library
 from nrr.web import endpoints as ep
 from nrr.web import params as p
 from nrr.web.context import Context
@@ -129,7 +129,7 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csr
     cur, chosen = data["currency"], data["reason"]
     limit, offset = p.page(query)  # a large company has thousands: the CSV holds them all
     shown = data["customers"][offset : offset + limit]
-    slug = {"reason": chosen.replace(" ", "-")} if chosen else {}
+    slug = {"reason": library.RISK_SLUG_OF[chosen]} if chosen else {}
     cards = tag(
         "section",
         card("Accounts at risk", number(data["accounts"]), f"paying in {data['period'] or '–'}",
@@ -138,7 +138,7 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csr
              f"{cur} · {pct(data['share_of_mrr'])} of MRR", None, tone="churn"),
         # each signal's card lists its accounts
         *(card(reason.capitalize(), number(n), "accounts",
-               url("/at-risk", query, reason=reason.replace(" ", "-")),
+               url("/at-risk", query, reason=library.RISK_SLUG_OF[reason]),
                tone="chosen" if reason == chosen else "")
           for reason, n in data["reasons"].items()),
         class_="cards", aria_label="Accounts at risk in figures",
@@ -190,7 +190,7 @@ def risk_line(ctx: Context, query: Mapping[str, str]) -> Html | str:
         return tag("p", f"No account at risk in {data['period']}.", class_="risk")
     reasons = [
         tag("a", f"{count:,} {REASON_PHRASES[reason]}",
-            href=url("/at-risk", query, reason=reason.replace(" ", "-")))
+            href=url("/at-risk", query, reason=library.RISK_SLUG_OF[reason]))
         for reason, count in data["reasons"].items() if count
     ]  # fmt: skip
     return tag(
