@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from served import free_port, get_when_up
 
 ROOT = Path(__file__).parent.parent
 NRR = ROOT / ".venv" / "bin" / "nrr"
@@ -25,25 +25,11 @@ def test_demo_prints_the_headline_without_serving(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_demo_serves_the_dashboard(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([str(NRR), "demo", "-w", str(tmp_path / "demo"), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/overview",
-                                            timeout=10) as response:
-                    body = response.read().decode()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(1)
+        body = get_when_up(f"http://127.0.0.1:{port}/api/overview", proc, 240)
         assert re.search(r'"mrr":\s*318378030\b', body)  # MRR as pinned in tests/test_demo.py
     finally:
         proc.terminate()

@@ -10,11 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from nrr.web import create_app
 from nrr.web.app import warm_up
 from nrr.web.backend import Backend
 from nrr.web.context import context
+from served import free_port, get_when_up
 
 from .workspace import build_peer
 
@@ -102,26 +100,14 @@ def test_nrr_serve_takes_the_portfolio_from_the_command_line(workspace: Path,
                                                              tmp_path: Path) -> None:  # fmt: skip
     peer = build_peer(tmp_path / "beta-co")
     nrr = Path(sys.executable).with_name("nrr")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     serve = [str(nrr), "serve", "-w", str(workspace), "--portfolio"]
     missing = subprocess.run([*serve, str(tmp_path / "missing")], capture_output=True, text=True)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     proc = subprocess.Popen([*serve, str(peer), "--port", str(port), "--as-of", "2024-04-30"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/portfolio",
-                                            timeout=10) as response:
-                    data = json.loads(response.read())
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.3)
+        data = json.loads(get_when_up(f"http://127.0.0.1:{port}/api/portfolio", proc, 60))
         assert data["portfolio"]["mrr"] == 44000 and len(data["companies"]) == 2
     finally:
         proc.terminate()
