@@ -17,7 +17,7 @@ PAGES = [
     ("/", "overview", ["#bridge-chart"]),
     ("/trends", "trends", ["#retention-chart", "#movements-chart", "#quick-ratio-chart"]),
     ("/cohorts", "cohorts", ["#cohort-chart"]),
-    ("/segments", "segments", ["#segments-chart"]),
+    ("/segments", "segments", ["#segments-chart", "#segment-trend-chart"]),
     ("/customers", "customers", []),
     ("/at-risk", "at-risk", []),
     ("/portfolio", "portfolio", ["#portfolio-chart"]),

@@ -78,6 +78,16 @@ def test_portfolio_lines_draw_each_company_and_the_portfolio() -> None:
     assert len(fig["layout"]["shapes"]) == 4  # the benchmark bands behind them
 
 
+def test_segment_lines_follow_the_company_periods() -> None:
+    company = [{"period": "2024-03", "nrr": None}, {"period": "2024-04", "nrr": 0.771429}]
+    rows = [{"period": "2024-04", "segment": "DE", "nrr": 1.5},
+            {"period": "2024-04", "segment": "AT", "nrr": 0.0}]  # fmt: skip
+    fig = charts.segment_lines(rows, company, "country")
+    assert [(t["name"], t["y"]) for t in fig["data"]] == [
+        ("DE", [None, 150.0]), ("AT", [None, 0.0]), ("All customers", [None, 77.14])]
+    assert fig["layout"]["title"]["text"] == "TTM NRR by country (%)"
+
+
 def test_cohort_heatmap_is_cohort_by_age() -> None:
     rows = [{"cohort": "2024-01", "age": 0, "nrr": 1.0, "logo_retention": 1.0},
             {"cohort": "2024-01", "age": 1, "nrr": 1.25, "logo_retention": 0.5},

@@ -38,6 +38,13 @@ def test_overview_cards_and_waterfall(client: TestClient) -> None:
     assert 'href="/drill?as_of=2024-04-30&amp;metric=window12&amp;period=2024-04"' in html
 
 
+def test_segments_show_each_segments_ttm_nrr_over_time(client: TestClient) -> None:
+    html = page(client, "/segments?by=country")
+    lines = {t["name"]: t["y"][-1] for t in figures(html, "segment-trend-chart")["data"]}  # type: ignore[index]
+    # a year back from April 2024: DE c1 100 -> 150, AT c2 50 -> 0, CH c3 200 -> 120; all 77.1 %
+    assert lines == {"DE": 150.0, "AT": 0.0, "CH": 60.0, "All customers": 77.14}
+
+
 def test_settings_travel_in_every_link(client: TestClient) -> None:
     html = page(client, "/trends?grain=quarter&discounts=none")
     nav = re.findall(r'<nav class="nav".*?</nav>', html, re.S)[0]

@@ -185,17 +185,35 @@ def _percent_layout(title: str, traces: Sequence[Figure]) -> dict[str, Any]:
     )
 
 
-def portfolio_lines(trend: Sequence[Row], companies: Sequence[str]) -> Figure:
-    """TTM NRR per period end: a thin line per company and the portfolio's, thick."""
-    lines = [(name, [t["companies"][name] for t in trend], {"width": 1.5}) for name in companies]
-    lines.append(("Portfolio", [t["ttm_nrr"] for t in trend],
-                  {"width": 3, "color": COLOURS["end"]}))  # fmt: skip
+def nrr_lines(title: str, periods: Sequence[str], series: Mapping[str, Sequence[Any]],
+              total: tuple[str, Sequence[Any]]) -> Figure:  # fmt: skip
+    """Ratios per period end over the NRR bands: a thin line per series, the total's thick."""
+    lines = [(name, values, {"width": 1.5}) for name, values in series.items()]
+    lines.append((total[0], total[1], {"width": 3, "color": COLOURS["end"]}))
     traces = [{
-        "type": "scatter", "mode": "lines+markers", "name": name, "x": [t["period"] for t in trend],
+        "type": "scatter", "mode": "lines+markers", "name": name, "x": list(periods),
         "y": [percent(v) for v in values], "line": line, "marker": {"size": 5},
         "hovertemplate": "%{x}: %{y:.1f} %<extra>%{fullData.name}</extra>",
     } for name, values, line in lines]  # fmt: skip
-    return {"data": traces, "layout": _percent_layout("TTM NRR by company (%)", traces)}
+    return {"data": traces, "layout": _percent_layout(title, traces)}
+
+
+def portfolio_lines(trend: Sequence[Row], companies: Sequence[str]) -> Figure:
+    """TTM NRR per period end: a line per company and the portfolio's."""
+    return nrr_lines("TTM NRR by company (%)", [t["period"] for t in trend],
+                     {name: [t["companies"][name] for t in trend] for name in companies},
+                     ("Portfolio", [t["ttm_nrr"] for t in trend]))  # fmt: skip
+
+
+def segment_lines(rows: Sequence[Row], company: Sequence[Row], dimension: str) -> Figure:
+    """TTM NRR per period end: a line per segment (at the window's start) and the company's."""
+    periods = [str(r["period"]) for r in company]
+    by_segment: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        by_segment.setdefault(str(r["segment"]), {})[str(r["period"])] = r["nrr"]
+    return nrr_lines(f"TTM NRR by {dimension} (%)", periods,
+                     {seg: [values.get(p) for p in periods] for seg, values in by_segment.items()},
+                     ("All customers", [r["nrr"] for r in company]))  # fmt: skip
 
 
 # Per period, churn is drawn in two parts, each drilling to its own customers.

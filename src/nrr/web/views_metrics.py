@@ -244,12 +244,16 @@ def segments(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
     columns = [("segment", by), ("mrr", "MRR"), ("customers", "Customers"),
                ("month_nrr", "NRR (month)"), ("ttm_nrr", "NRR (TTM)"), ("ttm_grr", "GRR (TTM)"),
                ("flag", "")]
+    ttm = int(ctx.results().ttm_window)
+    over_time = charts.segment_lines(ctx.report("retention", ttm, by, *ctx.range),
+                                     ctx.report("retention", ttm, None, *ctx.range), by)
     parts = [
         picker,
         chart("segments-chart", to_json(charts.segment_bars(rows, by)), f"NRR and GRR by {by}"),
         table(columns, body, caption=f"Segments by {by}",
               csv=url("/api/segments", query, by=by, format="csv"),
               numeric=[False, True, True, True, True, True, False]),
+        chart("segment-trend-chart", to_json(over_time), f"TTM NRR by {by} over time"),
     ]  # fmt: skip
     return frame(ctx, query, "Segments", "/segments", Html("".join(parts)), csrf, {"by": by})
 
