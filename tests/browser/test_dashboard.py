@@ -158,6 +158,13 @@ def test_the_overview_and_the_reason_cards_list_each_signals_accounts(
     page.wait_for_url(re.compile(r"reason=cancellation-pending"))
     assert page.locator("table tbody tr").count() == 8
     assert "(18,766.30 EUR at risk)" in page.locator("caption").inner_text()
+    # the 90 downgraded accounts, 50 a page: the next page keeps the reason
+    page = open_page(watched, server + "/at-risk?reason=downgraded&limit=50")
+    page.wait_for_load_state("networkidle")
+    page.locator("nav.pager a", has_text="next").click()
+    page.wait_for_url(re.compile(r"offset=50"))
+    assert "reason=downgraded" in page.url
+    assert page.locator("table tbody tr").count() == 40
     assert watched.problems == []
 
 
