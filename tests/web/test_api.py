@@ -126,6 +126,9 @@ def test_customers_list_search_and_sort(client: TestClient) -> None:
     assert [r["customer_id"] for r in get(client, "/api/customers?q=c3")] == ["c3"]  # type: ignore[union-attr]
     ids = [r["customer_id"] for r in get(client, "/api/customers?sort=customer_id")]  # type: ignore[union-attr]
     assert ids == sorted(ids)
+    names = [r["name"] for r in get(client, "/api/customers?sort=name")]  # type: ignore[union-attr]
+    assert names == ["Alpha GmbH", "Beta AG", "Delta Ltd", "Eps & Co", "Gamma SA"]
+    assert [r["customer_id"] for r in get(client, "/api/customers?q=gamma")] == ["c3"]  # type: ignore[union-attr]
     assert len(get(client, "/api/customers?limit=2&offset=1")) == 2  # type: ignore[arg-type]
     # A search is a bound value: quotes and SQL find nothing, and break nothing.
     assert get(client, "/api/customers?q=' OR 1=1 --") == []

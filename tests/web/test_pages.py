@@ -65,6 +65,9 @@ def test_settings_travel_in_every_link(client: TestClient) -> None:
     ("/cohorts?view=logo_retention", ["Cohort logo retention at milestone ages", "2023-12"]),
     ("/segments?by=country", ["Segments by country", ">DE<", ">CH<", ">AT<"]),
     ("/customers?q=c1", ["c1", "expansion", "2024-03"]),
+    # the name beside the id, and a search that finds it
+    ("/customers?q=gamma", ['href="/customers/c3?as_of=2024-04-30">c3</a></td><td>Gamma SA</td>',
+                            "Search id or name", "sort=-name"]),
     ("/customers/c5", ["reactivation", "billing.csv:9", "involuntary"]),
     ("/customers/c3", ['class="flag">At risk</a> downgraded by 80.00 EUR · 0.00 EUR MRR at risk']),
     ("/drill?metric=churn&period=2024-03", ["Churn in 2024-03", "/customers/c2", "voluntary"]),

@@ -146,7 +146,7 @@ def dimensions(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) 
     return [{"dimension": d} for d in ctx.report("dimensions")]
 
 
-CUSTOMER_SORTS = ("mrr", "customer_id", "last_movement")
+CUSTOMER_SORTS = ("mrr", "customer_id", "name", "last_movement")
 
 
 def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -> Any:

@@ -21,9 +21,10 @@ from nrr.web.render import to_json
 def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csrf: str) -> Html:
     rows = ep.customers(ctx, query, path)
     cur = ctx.settings.reporting_currency
-    search = tag("form", tag("label", tag("span", "Search customer id"), tag(
-        "input", type="search", name="q", value=query.get("q", ""), placeholder="e.g. cus_12",
-        id="customer-search")), *_hidden(query), tag("button", "Search", type="submit"),
+    search = tag("form", tag("label", tag("span", "Search id or name"), tag(
+        "input", type="search", name="q", value=query.get("q", ""),
+        placeholder="e.g. cus_12 or GmbH", id="customer-search")), *_hidden(query),
+        tag("button", "Search", type="submit"),
         method="get", class_="picker", role="search")  # fmt: skip
     sort = query.get("sort", "-mrr")
 
@@ -33,12 +34,13 @@ def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], c
         return tag("a", label + arrow, href=url("/customers", query, q=query.get("q"),
                                                 sort=target))  # fmt: skip
 
-    columns = [("customer_id", heading("customer_id", "Customer")), ("plan", "Plan"),
+    columns = [("customer_id", heading("customer_id", "Customer")),
+               ("name", heading("name", "Name")), ("plan", "Plan"),
                ("mrr", heading("mrr", f"MRR ({cur})")),
                ("last_movement", heading("last_movement", "Last movement"))]  # fmt: skip
     body = [[
         tag("a", r["customer_id"], href=url(f"/customers/{quote(str(r['customer_id']))}", query)),
-        r.get("plan") or "", money(r.get("mrr"), cur),
+        r.get("name") or "", r.get("plan") or "", money(r.get("mrr"), cur),
         _movement(r.get("last_movement"), _label(ctx, r.get("last_movement_p"))),
     ] for r in rows]  # fmt: skip
     limit, offset = p.page(query)
@@ -46,7 +48,7 @@ def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], c
     csv = url("/api/customers", query, q=query.get("q"), sort=query.get("sort"), format="csv")
     caption = f"Customers {offset + 1}–{offset + len(rows)}" if rows else "No customers match"
     parts = [search, table(columns, body, caption=caption, csv=csv,
-                           numeric=[False, False, True, False]), pager]  # fmt: skip
+                           numeric=[False, False, False, True, False]), pager]  # fmt: skip
     keep = {k: query.get(k, "") for k in ("q", "sort")}
     return frame(ctx, query, "Customers", "/customers", Html("".join(parts)), csrf, keep)
 
