@@ -33,6 +33,14 @@ def open_page(watched: Watched, url: str) -> Any:
     return page
 
 
+def follow(page: Any, link: Any, url: Any) -> None:
+    """Click ``link`` once the page has settled (leaving earlier would cut the favicon's request)
+    and wait for ``url``."""
+    page.wait_for_load_state("networkidle")
+    link.click()
+    page.wait_for_url(url)
+
+
 def assert_drawn(page: Any, selector: str) -> None:
     svg = page.locator(f"{selector} svg.main-svg").first
     box = svg.bounding_box()
@@ -132,9 +140,7 @@ def test_at_risk_pages_through_the_accounts(server: str, watched: Watched) -> No
     caption = page.locator("caption").inner_text()
     assert "120 accounts, most MRR at risk first (shown: 1–100)" in caption
     assert page.locator("table tbody tr").count() == 100
-    page.wait_for_load_state("networkidle")  # leaving earlier would cut the favicon's request
-    page.locator("nav.pager a", has_text="next").click()
-    page.wait_for_url(re.compile(r"offset=100"))
+    follow(page, page.locator("nav.pager a", has_text="next"), re.compile(r"offset=100"))
     assert page.locator("table tbody tr").count() == 20
     assert watched.problems == []
 
@@ -145,24 +151,20 @@ def test_the_overview_and_the_reason_cards_list_each_signals_accounts(
     page = open_page(watched, server + "/")
     line = page.locator("p.risk").inner_text()
     assert "120 accounts in 2026-10 · 62,783.23 EUR MRR at risk (2.0 % of MRR)" in line
-    page.wait_for_load_state("networkidle")
-    page.locator("p.risk a", has_text="24 with a payment past due").click()
-    page.wait_for_url(re.compile(r"/at-risk\?.*reason=payment-past-due"))
+    follow(page, page.locator("p.risk a", has_text="24 with a payment past due"),
+           re.compile(r"/at-risk\?.*reason=payment-past-due"))
     caption = page.locator("caption").inner_text()
     assert "24 accounts with a payment past due (44,016.93 EUR at risk)" in caption
     rows = page.locator("table tbody tr")
     assert rows.count() == 24
     assert all("payment past due" in rows.nth(n).inner_text() for n in range(24))
-    page.wait_for_load_state("networkidle")
-    page.locator(".card", has_text="Cancellation pending").locator("a").click()
-    page.wait_for_url(re.compile(r"reason=cancellation-pending"))
+    follow(page, page.locator(".card", has_text="Cancellation pending").locator("a"),
+           re.compile(r"reason=cancellation-pending"))
     assert page.locator("table tbody tr").count() == 8
     assert "(18,766.30 EUR at risk)" in page.locator("caption").inner_text()
     # the 90 downgraded accounts, 50 a page: the next page keeps the reason
     page = open_page(watched, server + "/at-risk?reason=downgraded&limit=50")
-    page.wait_for_load_state("networkidle")
-    page.locator("nav.pager a", has_text="next").click()
-    page.wait_for_url(re.compile(r"offset=50"))
+    follow(page, page.locator("nav.pager a", has_text="next"), re.compile(r"offset=50"))
     assert "reason=downgraded" in page.url
     assert page.locator("table tbody tr").count() == 40
     assert watched.problems == []
@@ -176,9 +178,7 @@ def test_the_portfolio_draws_each_company_and_opens_the_served_one(
     assert page.locator("#portfolio-chart .scatterlayer .trace").count() == 3
     assert page.locator("caption", has_text="Companies, best TTM NRR first").count() == 1
     assert page.locator("table").first.locator("tbody tr").count() == 3  # and the total
-    page.wait_for_load_state("networkidle")
-    page.locator("table tbody tr td a").first.click()
-    page.wait_for_url(server + "/")
+    follow(page, page.locator("table tbody tr td a").first, server + "/")
     assert page.locator("h1").inner_text() == "Overview"
     assert watched.problems == []
 
@@ -188,9 +188,7 @@ def test_at_risk_opens_the_customer_behind_a_row(server: str, watched: Watched) 
     first = page.locator("table tbody tr").first
     customer = first.locator("td a").first.inner_text()
     assert "cancellation pending" in first.inner_text() or "past due" in first.inner_text()
-    page.wait_for_load_state("networkidle")
-    first.locator("td a").first.click()
-    page.wait_for_url(re.compile(rf"/customers/{customer}"))
+    follow(page, first.locator("td a").first, re.compile(rf"/customers/{customer}"))
     assert customer in page.locator("h1").inner_text()
     assert "At risk" in page.locator("p.risk").inner_text()  # the customer page says why
     assert watched.problems == []
