@@ -342,12 +342,16 @@ def customers(
     descending: bool = True,
     limit: int = 100,
     offset: int = 0,
+    by: str | None = None,
+    segment: str | None = None,
 ) -> list[Row]:
-    """The customer list at the last period: current MRR, plan and the last movement."""
+    """The customer list at the last period: current MRR, plan and the last movement; ``by``
+    and ``segment`` keep the customers in that segment at the last period."""
     if res.empty:
         return []
     return res.customer_list(
-        search=search, sort=sort, descending=descending, limit=limit, offset=offset
+        search=search, sort=sort, descending=descending, limit=limit, offset=offset, by=by,
+        segment=segment,
     ).to_pylist()
 
 

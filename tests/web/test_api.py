@@ -129,6 +129,11 @@ def test_customers_list_search_and_sort(client: TestClient) -> None:
     names = [r["name"] for r in get(client, "/api/customers?sort=name")]  # type: ignore[union-attr]
     assert names == ["Alpha GmbH", "Beta AG", "Delta Ltd", "Eps & Co", "Gamma SA"]
     assert [r["customer_id"] for r in get(client, "/api/customers?q=gamma")] == ["c3"]  # type: ignore[union-attr]
+    # one segment's customers at the last period: DE holds c1 (150), c5 (40) and c4 (30)
+    german = get(client, "/api/customers?by=country&segment=DE")
+    assert [(r["customer_id"], r["mrr"]) for r in german] == [  # type: ignore[union-attr]
+        ("c1", 15000), ("c5", 4000), ("c4", 3000)]
+    assert client.get(f"/api/customers?segment=DE&{AS_OF}").status_code == 400
     assert len(get(client, "/api/customers?limit=2&offset=1")) == 2  # type: ignore[arg-type]
     # A search is a bound value: quotes and SQL find nothing, and break nothing.
     assert get(client, "/api/customers?q=' OR 1=1 --") == []

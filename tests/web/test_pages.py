@@ -63,7 +63,13 @@ def test_settings_travel_in_every_link(client: TestClient) -> None:
     ("/trends", ["MRR bridge per period", "TTM retention", 'id="movements-chart"',
                  "of which involuntary", "metric=involuntary_churn&amp;period=2024-02"]),
     ("/cohorts?view=logo_retention", ["Cohort logo retention at milestone ages", "2023-12"]),
-    ("/segments?by=country", ["Segments by country", ">DE<", ">CH<", ">AT<"]),
+    ("/segments?by=country", ["Segments by country", ">DE<", ">CH<", ">AT<",
+                              # each segment's name lists its customers
+                              'href="/customers?as_of=2024-04-30&amp;by=country&amp;segment=DE"']),
+    ("/customers?by=country&segment=DE",
+     ["country DE: customers 1–3", "/customers/c1?", "/customers/c4?", "/customers/c5?",
+      ">All customers</a>", '<input type="hidden" name="segment" value="DE">',
+      "/api/customers?as_of=2024-04-30&amp;format=csv&amp;by=country&amp;segment=DE"]),
     ("/customers?q=c1", ["c1", "expansion", "2024-03"]),
     # the name beside the id, and a search that finds it
     ("/customers?q=gamma", ['href="/customers/c3?as_of=2024-04-30">c3</a></td><td>Gamma SA</td>',
@@ -100,6 +106,12 @@ def test_each_page_renders_its_figures(client: TestClient, path: str,
     html = page(client, path)
     for text in expected:
         assert text in html, text
+
+
+def test_a_segments_customers_leave_the_others_out(client: TestClient) -> None:
+    html = page(client, "/customers?by=country&segment=CH")
+    assert "/customers/c3?" in html and "/customers/c1?" not in html
+    assert "sort=-name&amp;by=country&amp;segment=CH" in html  # sorting keeps the segment
 
 
 def test_the_overview_says_when_no_account_is_at_risk(client: TestClient) -> None:

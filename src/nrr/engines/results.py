@@ -389,18 +389,27 @@ class Results:
         descending: bool = True,
         limit: int = 100,
         offset: int = 0,
+        by: str | None = None,
+        segment: str | None = None,
     ) -> pa.Table:
-        """Every customer with its name, MRR in the last period, plan and last movement."""
+        """Every customer with its name, MRR in the last period, plan and last movement;
+        ``search`` in id and name; ``by`` and ``segment``: only that segment's customers (the
+        segment each is in at the last period)."""
         self._ensure_plans()
         order = CUSTOMER_SORTS.get(sort)
         if order is None:
             raise ValueError(f"sort must be one of {', '.join(CUSTOMER_SORTS)}")
         direction = "DESC" if descending else "ASC"
-        where = "WHERE (k.customer_id ILIKE $q OR n.name ILIKE $q)" if search else ""
         params: dict[str, object] = {"p": self.last_period, "limit": int(limit),
                                      "offset": int(offset)}  # fmt: skip
+        where, joined = ["s.p_from <= $p AND $p < s.p_to"], ""
         if search:
+            where.append("(k.customer_id ILIKE $q OR n.name ILIKE $q)")
             params["q"] = "%" + search.replace("%", "").replace("_", "") + "%"
+        if by is not None and segment is not None:
+            joined = f"JOIN seg_{self._ensure(by)} g ON g.ck = s.ck AND g.p_from = s.p_from"
+            where.append("g.seg = $segment")
+            params["segment"] = segment
         return self.executor.query(
             f"""
 WITH last AS (
@@ -417,8 +426,8 @@ JOIN rates r ON r.currency = s.currency AND r.p = $p
 LEFT JOIN named_plans pl ON pl.ck = s.ck AND pl.p_from = s.p_from
 LEFT JOIN last l ON l.ck = s.ck
 LEFT JOIN names n ON n.customer_id = k.customer_id
-{where}
-{"AND" if search else "WHERE"} s.p_from <= $p AND $p < s.p_to
+{joined}
+WHERE {" AND ".join(where)}
 ORDER BY {order} {direction}, k.customer_id
 LIMIT $limit OFFSET $offset""",
             params,

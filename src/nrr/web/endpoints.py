@@ -153,8 +153,10 @@ def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str]) -
     search = p.text(p.given(query, "q"), "q")
     sort, descending = p.sort_key(p.given(query, "sort"), CUSTOMER_SORTS, "-mrr")
     limit, offset = p.page(query)
+    by, segment = segment_filter(ctx, query)
     return ctx.report(
         "customers", search=search, sort=sort, descending=descending, limit=limit, offset=offset,
+        by=by if segment is not None else None, segment=segment,
     )  # fmt: skip
 
 
@@ -229,7 +231,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("/api/dimensions", "dimensions", "The segment dimensions this workspace has.",
              dimensions, (), True, _ROWS),
     Endpoint("/api/customers", "customers", "Customers with current MRR, last movement and "
-             "segment; searchable and sortable.", customers,
+             "plan; searchable, sortable, and filtered to one segment with by and segment.",
+             customers,
              (Param("q", {"type": "string", "maxLength": 200}, "Search in id and name."),
               Param("sort", {"type": "string", "enum": [
                   s for c in CUSTOMER_SORTS for s in (c, f"-{c}")]},
@@ -237,7 +240,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
               Param("limit", {"type": "integer", "minimum": 1, "maximum": p.MAX_LIMIT},
                     "Rows per page (default 100)."),
               Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}, "Rows to skip."),
-              ), True, _ROWS),
+              BY, SEGMENT), True, _ROWS),
     Endpoint("/api/at-risk", "at_risk", "Accounts at risk at the as-of period (a cancellation "
              "pending, a payment past due, a recent downgrade), their MRR at risk and the "
              "totals; as CSV, the accounts.", at_risk,

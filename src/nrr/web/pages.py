@@ -28,7 +28,7 @@ Renderer = Callable[[Context, Mapping[str, str], Mapping[str, str], str], Html]
 
 PAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "/": (), "/trends": (), "/cohorts": ("view",), "/segments": ("by",),
-    "/customers": ("q", "sort", "limit", "offset"), "/customers/{customer_id}": (),
+    "/customers": ("q", "sort", "limit", "offset", "by", "segment"), "/customers/{customer_id}": (),
     "/drill": ("metric", "period", "by", "segment"), "/at-risk": ("limit", "offset", "reason"),
     "/portfolio": (),
 }  # fmt: skip

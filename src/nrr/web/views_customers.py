@@ -21,9 +21,12 @@ from nrr.web.render import to_json
 def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csrf: str) -> Html:
     rows = ep.customers(ctx, query, path)
     cur = ctx.settings.reporting_currency
+    # a segment's customers (from the Segments page): kept by every link and form here
+    only = {k: query[k] for k in ("by", "segment") if query.get("segment") and query.get(k)}
     search = tag("form", tag("label", tag("span", "Search id or name"), tag(
         "input", type="search", name="q", value=query.get("q", ""),
         placeholder="e.g. cus_12 or GmbH", id="customer-search")), *_hidden(query),
+        *(tag("input", type="hidden", name=k, value=v) for k, v in only.items()),
         tag("button", "Search", type="submit"),
         method="get", class_="picker", role="search")  # fmt: skip
     sort = query.get("sort", "-mrr")
@@ -32,7 +35,7 @@ def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], c
         target = key if sort == f"-{key}" else f"-{key}"
         arrow = " ↓" if sort == f"-{key}" else " ↑" if sort == key else ""
         return tag("a", label + arrow, href=url("/customers", query, q=query.get("q"),
-                                                sort=target))  # fmt: skip
+                                                sort=target, **only))  # fmt: skip
 
     columns = [("customer_id", heading("customer_id", "Customer")),
                ("name", heading("name", "Name")), ("plan", "Plan"),
@@ -45,11 +48,18 @@ def customers(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], c
     ] for r in rows]  # fmt: skip
     limit, offset = p.page(query)
     pager = _pager("/customers", query, limit, offset, len(rows) == limit)
-    csv = url("/api/customers", query, q=query.get("q"), sort=query.get("sort"), format="csv")
+    csv = url("/api/customers", query, q=query.get("q"), sort=query.get("sort"), format="csv",
+              **only)  # fmt: skip
     caption = f"Customers {offset + 1}–{offset + len(rows)}" if rows else "No customers match"
-    parts = [search, table(columns, body, caption=caption, csv=csv,
-                           numeric=[False, False, False, True, False]), pager]  # fmt: skip
-    keep = {k: query.get(k, "") for k in ("q", "sort")}
+    if only:
+        caption = f"{only['by']} {only['segment']}: {caption[0].lower()}{caption[1:]}"
+    everyone = tag("p", tag("a", "All customers", href=url("/customers", query, q=query.get("q"),
+                                                          sort=query.get("sort"))),
+                   class_="context") if only else ""  # fmt: skip
+    numeric = [False, False, False, True, False]
+    parts = [search, everyone, table(columns, body, caption=caption, csv=csv, numeric=numeric),
+             pager]  # fmt: skip
+    keep = {k: query.get(k, "") for k in ("q", "sort", "by", "segment")}
     return frame(ctx, query, "Customers", "/customers", Html("".join(parts)), csrf, keep)
 
 
@@ -60,7 +70,7 @@ def _hidden(query: Mapping[str, str]) -> list[Html]:
 
 def _pager(path: str, query: Mapping[str, str], limit: int, offset: int, more: bool) -> Html:
     links = []
-    extra = {k: query.get(k) for k in ("q", "sort", "limit", "reason")}
+    extra = {k: query.get(k) for k in ("q", "sort", "limit", "reason", "by", "segment")}
     if offset > 0:
         links.append(tag("a", "← previous", href=url(path, query, **extra,
                                                      offset=max(offset - limit, 0))))

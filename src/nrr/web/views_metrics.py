@@ -236,7 +236,8 @@ def segments(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
         href = drill_url(query, str(target.get("metric", "end")), str(target.get("period", "")),
                          by, seg)  # fmt: skip
         body.append([
-            seg,
+            tag("a", seg, href=url("/customers", query, by=by, segment=seg),
+                title=f"The customers in {seg}"),
             figure_link(money(r.get("mrr"), cur), href, f"MRR of {seg}: the customers behind it"),
             figure_link(number(r.get("customers")), href, f"Customers of {seg}"),
             pct(r.get("month_nrr")), pct(r.get("ttm_nrr")), pct(r.get("ttm_grr")), flag,
