@@ -42,6 +42,11 @@ def pct(ratio: Any) -> str:
     return "–" if ratio is None else f"{float(ratio) * 100:.1f} %"
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """``1 account``, ``1,234 accounts``."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def number(value: Any) -> str:
     if value is None:
         return "–"

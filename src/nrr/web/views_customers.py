@@ -12,7 +12,7 @@ from nrr.web import endpoints as ep
 from nrr.web import params as p
 from nrr.web.context import Context
 from nrr.web.html import Html, tag
-from nrr.web.layout import card, chart, frame, money, money_short, number, pct, table, url
+from nrr.web.layout import card, chart, counted, frame, money, money_short, number, pct, table, url
 from nrr.web.render import to_json
 
 # -- Customers ------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def at_risk(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csr
     if not n:
         caption = f"No account {which}"
     else:
-        caption = f"{n:,} account{'' if n == 1 else 's'}"
+        caption = counted(n, "account", "accounts")
         if chosen:
             caption += f" {which} ({money(data['listed']['mrr_at_risk'], cur)} {cur} at risk)"
         caption += ", most MRR at risk first"
@@ -207,7 +207,7 @@ def risk_line(ctx: Context, query: Mapping[str, str]) -> Html | str:
     ]  # fmt: skip
     return tag(
         "p", tag("a", "At risk", href=url("/at-risk", query), class_="flag"),
-        f" {n:,} account{'' if n == 1 else 's'} in {data['period']} · "
+        f" {counted(n, 'account', 'accounts')} in {data['period']} · "
         f"{money(data['mrr_at_risk'], cur)} {cur} MRR at risk ({pct(data['share_of_mrr'])} "
         "of MRR): ", Html(", ".join(reasons)), class_="risk",
     )  # fmt: skip

@@ -9,7 +9,7 @@ from nrr.web import charts
 from nrr.web import endpoints as ep
 from nrr.web.context import Context
 from nrr.web.html import Html, tag
-from nrr.web.layout import card, chart, frame, money, money_short, number, pct, table, url
+from nrr.web.layout import card, chart, counted, frame, money, money_short, number, pct, table, url
 from nrr.web.render import to_json
 
 
@@ -19,7 +19,7 @@ def portfolio(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], c
     cards = tag(
         "section",
         card("Portfolio MRR", money_short(total["mrr"], cur),
-             f"{cur} · {len(rows)} compan{'y' if len(rows) == 1 else 'ies'}", None),
+             f"{cur} · {counted(len(rows), 'company', 'companies')}", None),
         card("Customers", number(total["customers"]), "paying", None),
         card("NRR (TTM)", pct(total["ttm_nrr"]), total["band_label"] or "–", None, tone="nrr"),
         card("GRR (TTM)", pct(total["ttm_grr"]), "never above 100 %", None, tone="grr"),
