@@ -196,9 +196,10 @@ class SparkExecutor:
         # but keep partitioning metadata that breaks later self-unions and joins
         # ("key not found"), and cached plans are still re-analysed. Files are what a cluster
         # job would write between steps anyway.
+        # Reading back with the schema already known skips a job that opens the files' footers.
         location = f"{self.work_dir}/{name}"
         frame.write.mode("overwrite").parquet(location)
-        self.spark.read.parquet(location).createOrReplaceTempView(name)
+        self.spark.read.schema(frame.schema).parquet(location).createOrReplaceTempView(name)
 
 
 def read_inputs(
