@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from typing import Any
 
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.browser
 
 PAGES = [
     ("/", "overview", ["#bridge-chart"]),
-    ("/trends", "trends", ["#retention-chart", "#movements-chart", "#quick-ratio-chart"]),
+    ("/trends", "trends", ["#mrr-chart", "#retention-chart", "#movements-chart",
+                           "#quick-ratio-chart"]),
     ("/cohorts", "cohorts", ["#cohort-chart"]),
     ("/segments", "segments", ["#segments-chart", "#segment-trend-chart"]),
     ("/customers", "customers", []),
@@ -89,6 +91,23 @@ def test_clicking_a_bridge_bar_lists_its_customers(server: str, watched: Watched
     assert panel.locator("tbody tr").count() == count
     # The card's figure equals the panel's list: both come from the same report.
     page.screenshot(path=str(SCREENSHOTS / "overview-drill.png"), full_page=True)
+    assert watched.problems == []
+
+
+def test_clicking_an_mrr_point_lists_the_customers_paying_then(server: str,
+                                                               watched: Watched) -> None:
+    page = open_page(watched, server + "/trends")
+    figure = json.loads(page.locator("#mrr-chart-data").inner_text())
+    mrr, customers = figure["data"]
+    points = page.locator("#mrr-chart .scatterlayer .trace").first.locator(".point")
+    assert points.count() == len(mrr["x"])
+    points.last.click(force=True)  # the marker of the last period end
+    panel = page.locator("#drill-panel")
+    panel.locator("h2").wait_for(timeout=10_000)
+    heading = panel.locator("h2").inner_text()
+    # the paying customers the chart's second line shows are the ones the panel lists
+    assert heading == f"Paying at the end of {mrr['x'][-1]}: {customers['y'][-1]} customers"
+    assert panel.locator("tbody tr").count() == customers["y"][-1] > 0
     assert watched.problems == []
 
 

@@ -38,6 +38,16 @@ def test_overview_cards_and_waterfall(client: TestClient) -> None:
     assert 'href="/drill?as_of=2024-04-30&amp;metric=window12&amp;period=2024-04"' in html
 
 
+def test_trends_draw_mrr_and_paying_customers_at_each_period_end(client: TestClient) -> None:
+    mrr, customers = figures(page(client, "/trends"), "mrr-chart")["data"]  # type: ignore[misc]
+    points = dict(zip(mrr["x"], zip(mrr["y"], customers["y"], strict=True), strict=True))
+    # January: c1 100 + c2 50 + c3 200 + c5 40 (4 paying); February: c5's card failed, c4 came
+    # with 30 (4); March: c2 left, c1 +50 (3); April: c3 down to 120, c5 back with 40 (4).
+    assert [points[p] for p in ("2024-01", "2024-02", "2024-03", "2024-04")] == [
+        (390, 4), (380, 4), (380, 3), (340, 4)]
+    assert mrr["customdata"][-1] == {"metric": "end", "period": "2024-04"}  # a point lists them
+
+
 def test_segments_show_each_segments_ttm_nrr_over_time(client: TestClient) -> None:
     html = page(client, "/segments?by=country")
     lines = {t["name"]: t["y"][-1] for t in figures(html, "segment-trend-chart")["data"]}  # type: ignore[index]

@@ -252,6 +252,31 @@ def movement_bars(bridge: Sequence[Row], currency: str) -> Figure:
     )}  # fmt: skip
 
 
+def mrr_growth(bridge: Sequence[Row], currency: str) -> Figure:
+    """MRR at each period end, with the paying customers on a second axis; a point opens the
+    customers paying at that period's end."""
+    periods = [str(r["period"]) for r in bridge]
+    points = [_drill("end", p) for p in periods]
+    mrr = {
+        "type": "scatter", "mode": "lines+markers", "name": f"MRR ({currency})", "x": periods,
+        "y": [major(int(r["end_mrr"]), currency) for r in bridge], "fill": "tozeroy",
+        "line": {"color": COLOURS["new"]}, "fillcolor": "rgba(37, 99, 235, 0.08)",
+        "customdata": points, "hovertemplate": "%{x} MRR: %{y:,.0f}<extra></extra>",
+    }
+    customers = {
+        "type": "scatter", "mode": "lines", "name": "Paying customers", "x": periods,
+        "y": [int(r["customers_end"]) for r in bridge], "yaxis": "y2",
+        "line": {"color": COLOURS["start"], "dash": "dot"},
+        "customdata": points, "hovertemplate": "%{x} customers: %{y:,}<extra></extra>",
+    }
+    return {"data": [mrr, customers], "layout": _layout(
+        f"MRR and paying customers at each period end ({currency})", xaxis=PERIOD_AXIS,
+        yaxis={"gridcolor": "#e2e8f0", "rangemode": "tozero", "title": {"text": currency}},
+        yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                "title": {"text": "customers"}},
+    )}  # fmt: skip
+
+
 def quick_ratio_line(bridge: Sequence[Row]) -> Figure:
     return {"data": [{
         "type": "scatter", "mode": "lines+markers", "name": "Quick ratio",

@@ -138,6 +138,8 @@ def trends(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csrf
     cur = ctx.settings.reporting_currency
     grain = {"month": "monthly", "quarter": "quarterly", "year": "yearly"}[ctx.grain]
     parts = [
+        chart("mrr-chart", to_json(charts.mrr_growth(data["bridge"], cur)),
+              "MRR and paying customers over time"),
         chart("retention-chart", to_json(charts.retention_lines(data["monthly"], data["ttm"],
                                                                 grain)),
               "NRR and GRR over time"),
