@@ -273,7 +273,9 @@ def mrr_growth(bridge: Sequence[Row], currency: str) -> Figure:
         f"MRR and paying customers at each period end ({currency})", xaxis=PERIOD_AXIS,
         yaxis={"gridcolor": "#e2e8f0", "rangemode": "tozero", "title": {"text": currency}},
         yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                "tickmode": "auto", "tickformat": ",d", "automargin": True,
                 "title": {"text": "customers"}},
+        margin={"l": 64, "r": 64, "t": 48, "b": 48},
     )}  # fmt: skip
 
 
