@@ -110,6 +110,8 @@ def test_report_json_bridge(workspace: Path):
         2,
         115_00,
     )
+    # March: 180.00 -> 230.00 (A moved up to Pro), still two paying customers
+    assert (head["mrr_growth"], head["customers_change"]) == (round(50 / 180, 6), 0)
     month = data["retention"]["period"][-1]
     assert (month["start_mrr"], month["end_mrr"], month["nrr"]) == (180_00, 230_00, 1.277778)
     assert data["bridge"][1]["drill"]["churn"] == {"metric": "churn", "period": "2025-02"}

@@ -27,6 +27,10 @@ def test_demo_headline_is_pinned(demo_results) -> None:
     _, res = demo_results
     head = reports.headline(res)
     assert (head["mrr"], head["customers"], head["arpa"]) == (318_378_030, 1535, 207_412)
+    # 2026-10: 3,088,760.65 -> 3,183,780.30 EUR, 1,505 -> 1,535 paying customers
+    assert head["bridge"]["start_mrr"] == 308_876_065 and head["bridge"]["customers_start"] == 1505
+    assert head["mrr_growth"] == round((318_378_030 - 308_876_065) / 308_876_065, 6) == 0.030763
+    assert head["customers_change"] == 30
     ttm = head["ttm"]
     assert (ttm["start_mrr"], ttm["end_mrr"], ttm["gross_mrr"]) == (
         248_737_353, 266_606_793, 221_726_511)

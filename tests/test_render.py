@@ -33,6 +33,7 @@ def test_bridge_and_cohort_tables_group_customer_counts() -> None:
 def test_the_headline_groups_the_customer_count() -> None:
     headline = {"currency": "EUR", "as_of": "2026-10-31", "grain": "month", "mrr": 318_378_030,
                 "arr": 3_820_536_360, "customers": 1_535, "arpa": 207_412, "ttm": {}, "month": {},
+                "period": "2026-10", "mrr_growth": 0.030763,
                 "band": None, "quick_ratio": None, "gross_mrr_churn": None,
                 "net_mrr_churn": None, "years_to_double": None,
                 "involuntary_churn_share": 0.454545,
@@ -42,6 +43,8 @@ def test_the_headline_groups_the_customer_count() -> None:
     row = next(line for line in text.splitlines() if "failed payments" in line)
     cells = [c.strip() for c in row.split("│")]
     assert cells[1:3] == ["Churn from failed payments (TTM)", "45.5 %"]
+    growth = next(line for line in text.splitlines() if "MRR growth" in line)
+    assert [c.strip() for c in growth.split("│")][1:3] == ["MRR growth (2026-10)", "3.1 %"]
 
 
 def test_the_bridge_shows_involuntary_churn_beside_churn() -> None:

@@ -112,6 +112,7 @@ def headline_table(h: dict[str, Any]) -> Table:
         ("ARR", money(h["arr"], cur)),
         ("Customers", count(h["customers"])),
         ("ARPA", money(h["arpa"], cur)),
+        (f"MRR growth ({h['period']})", pct(h["mrr_growth"])),
         ("NRR (TTM)", pct(ttm.get("nrr"))),
         ("GRR (TTM)", pct(ttm.get("grr"))),
         ("Logo retention (TTM)", pct(ttm.get("logo_retention"))),

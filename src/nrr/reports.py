@@ -189,6 +189,9 @@ def headline(res: Results) -> Row:
         "arr": 12 * last["end_mrr"],
         "customers": last["customers_end"],
         "arpa": (last["end_mrr"] // last["customers_end"]) if last["customers_end"] else None,
+        # How MRR and the paying customers changed over the last period (new customers included).
+        "mrr_growth": _f(metrics.ratio(last["end_mrr"] - last["start_mrr"], last["start_mrr"])),
+        "customers_change": last["customers_end"] - last["customers_start"],
         "ttm": ttm,
         "month": month,
         "band": None

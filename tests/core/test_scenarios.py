@@ -441,4 +441,5 @@ def test_a_company_nobody_pays_yet_reports_zeros():
         (month(2024, 11), 0, 0, 0), (month(2024, 12), 0, 0, 0), (month(2025, 1), 0, 0, 0)]
     head = reports.headline(res)
     assert (head["mrr"], head["customers"], head["arpa"], head["ttm"]) == (0, 0, None, None)
+    assert (head["mrr_growth"], head["customers_change"]) == (None, 0)  # no growth from nothing
     assert reports.at_risk(res)["accounts"] == 0

@@ -48,6 +48,8 @@ def test_overview_headline(client: TestClient) -> None:
     assert head["month"]["nrr"] == round(30000 / 38000, 6)
     assert head["band"]["key"] == "leaky"
     assert head["years_to_double"] is None  # a shrinking base never doubles
+    # April: 380.00 -> 340.00 EUR; 3 -> 4 paying customers (c5 came back)
+    assert (head["mrr_growth"], head["customers_change"]) == (round(-4000 / 38000, 6), 1)
     last = head["bridge"]
     assert (last["start_mrr"], last["reactivation"], last["contraction"], last["end_mrr"]) == (
         38000, 4000, 8000, 34000)

@@ -32,6 +32,9 @@ def test_overview_cards_and_waterfall(client: TestClient) -> None:
     for text in (">340<", ">4,080<", ">4<", "77.1 %", "62.9 %", "Leaky bucket"):
         assert text in html, text
     assert "44.4 % of churn from failed payments" in html  # the GRR card's note
+    # April's change under MRR and customers: 380 -> 340 EUR is -10.5 %; 3 -> 4 paying
+    assert '<div class="note">EUR · −10.5 % in 2024-04</div>' in html
+    assert '<div class="note">paying · +1 in 2024-04</div>' in html
     bar = figures(html, "bridge-chart")["data"][0]  # type: ignore[index]
     assert bar["y"] == [380, 0, 40, 0, 80, 0, 0, 340]  # type: ignore[index]
     assert 'href="/drill?as_of=2024-04-30&amp;metric=contraction&amp;period=2024-04"' in html

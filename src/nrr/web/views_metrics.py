@@ -41,10 +41,11 @@ def overview(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
     ttm = head.get("ttm") or {}
     cards = tag(
         "section",
-        card("MRR", money_short(head.get("mrr"), cur), cur, drill_url(query, "end", period)),
+        card("MRR", money_short(head.get("mrr"), cur), _change(cur, head, "mrr_growth"),
+             drill_url(query, "end", period)),
         card("ARR", money_short(head.get("arr"), cur), f"{cur} · 12 × MRR", None),
-        card("Customers", number(head.get("customers")), "paying",
-              drill_url(query, "end", period)),
+        card("Customers", number(head.get("customers")), _change("paying", head,
+             "customers_change"), drill_url(query, "end", period)),
         card("NRR (TTM)", pct(ttm.get("nrr")), _band_text(head), _window_link(query, ttm),
               tone="nrr"),
         card("GRR (TTM)", pct(ttm.get("grr")), _failed_share(head), _window_link(query, ttm),
@@ -69,6 +70,16 @@ def overview(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
         parts.append(_bridge_table(ctx, query, [dict(bridge, period=period)],
                                    caption=f"Bridge of {period}"))
     return frame(ctx, query, "Overview", "/", Html("".join(parts)), csrf)
+
+
+def _change(note: str, head: Mapping[str, Any], key: str) -> str:
+    """The card's note with how the figure moved in the last period: '+1.2 % in 2026-10'."""
+    value = head.get(key)
+    if value is None:
+        return note
+    shown = pct(abs(value)) if key == "mrr_growth" else f"{abs(value):,}"
+    sign = "+" if value > 0 else "−" if value < 0 else ""
+    return f"{note} · {sign}{shown} in {head.get('period')}"
 
 
 def _failed_share(head: Mapping[str, Any]) -> str:
