@@ -54,14 +54,15 @@ def test_movement_bars_split_churn_into_cancelled_and_failed_payments() -> None:
         {"metric": "voluntary_churn", "period": "2024-03"}]
 
 
-def test_mrr_growth_in_major_units_with_customers_on_a_second_axis() -> None:
+def test_mrr_and_customers_in_major_units_with_customers_on_a_second_axis() -> None:
     march = {**APRIL, "period": "2024-03", "end_mrr": 38000, "customers_end": 3}
-    fig = charts.mrr_growth([march, {**APRIL, "customers_end": 4}], "EUR")
+    fig = charts.mrr_and_customers([march, {**APRIL, "customers_end": 4}], "EUR")
     mrr, customers = fig["data"]
     assert (mrr["x"], mrr["y"], customers["y"]) == (["2024-03", "2024-04"], [380, 340], [3, 4])
     assert customers["yaxis"] == "y2" and fig["layout"]["yaxis2"]["overlaying"] == "y"
     assert customers["customdata"][0] == {"metric": "end", "period": "2024-03"}
-    assert charts.mrr_growth([{**APRIL, "customers_end": 4}], "JPY")["data"][0]["y"] == [34000]
+    yen = charts.mrr_and_customers([{**APRIL, "customers_end": 4}], "JPY")
+    assert yen["data"][0]["y"] == [34000]  # no minor unit
 
 
 def test_retention_lines_draw_the_bands_and_order_periods() -> None:

@@ -252,7 +252,7 @@ def movement_bars(bridge: Sequence[Row], currency: str) -> Figure:
     )}  # fmt: skip
 
 
-def mrr_growth(bridge: Sequence[Row], currency: str) -> Figure:
+def mrr_and_customers(bridge: Sequence[Row], currency: str) -> Figure:
     """MRR at each period end, with the paying customers on a second axis; a point opens the
     customers paying at that period's end."""
     periods = [str(r["period"]) for r in bridge]

@@ -41,11 +41,13 @@ def overview(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
     ttm = head.get("ttm") or {}
     cards = tag(
         "section",
-        card("MRR", money_short(head.get("mrr"), cur), _change(cur, head, "mrr_growth"),
+        card("MRR", money_short(head.get("mrr"), cur),
+             _change(cur, head.get("mrr_growth"), period, percent=True),
              drill_url(query, "end", period)),
         card("ARR", money_short(head.get("arr"), cur), f"{cur} · 12 × MRR", None),
-        card("Customers", number(head.get("customers")), _change("paying", head,
-             "customers_change"), drill_url(query, "end", period)),
+        card("Customers", number(head.get("customers")),
+             _change("paying", head.get("customers_change"), period),
+             drill_url(query, "end", period)),
         card("NRR (TTM)", pct(ttm.get("nrr")), _band_text(head), _window_link(query, ttm),
               tone="nrr"),
         card("GRR (TTM)", pct(ttm.get("grr")), _failed_share(head), _window_link(query, ttm),
@@ -72,14 +74,13 @@ def overview(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], cs
     return frame(ctx, query, "Overview", "/", Html("".join(parts)), csrf)
 
 
-def _change(note: str, head: Mapping[str, Any], key: str) -> str:
-    """The card's note with how the figure moved in the last period: '+1.2 % in 2026-10'."""
-    value = head.get(key)
+def _change(note: str, value: float | None, period: str, *, percent: bool = False) -> str:
+    """A card's note with how its figure moved in the last period: 'EUR · +3.1 % in 2026-10'."""
     if value is None:
         return note
-    shown = pct(abs(value)) if key == "mrr_growth" else f"{abs(value):,}"
+    shown = pct(abs(value)) if percent else f"{abs(value):,}"
     sign = "+" if value > 0 else "−" if value < 0 else ""
-    return f"{note} · {sign}{shown} in {head.get('period')}"
+    return f"{note} · {sign}{shown} in {period}"
 
 
 def _failed_share(head: Mapping[str, Any]) -> str:
@@ -149,7 +150,7 @@ def trends(ctx: Context, query: Mapping[str, str], path: Mapping[str, str], csrf
     cur = ctx.settings.reporting_currency
     grain = {"month": "monthly", "quarter": "quarterly", "year": "yearly"}[ctx.grain]
     parts = [
-        chart("mrr-chart", to_json(charts.mrr_growth(data["bridge"], cur)),
+        chart("mrr-chart", to_json(charts.mrr_and_customers(data["bridge"], cur)),
               "MRR and paying customers over time"),
         chart("retention-chart", to_json(charts.retention_lines(data["monthly"], data["ttm"],
                                                                 grain)),
