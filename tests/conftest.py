@@ -20,8 +20,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """
     units = [_unit(item.nodeid) for item in items]
     sizes = Counter(units)
-    first = {unit: n for n, unit in reversed(list(enumerate(units)))}
-    rank = {unit: (unit != SPARK, -sizes[unit], first[unit]) for unit in sizes}
+    rank = {unit: (unit != SPARK, -sizes[unit], n) for n, unit in enumerate(dict.fromkeys(units))}
     ordered = sorted(zip(units, items, strict=True), key=lambda pair: rank[pair[0]])
     items[:] = [item for _, item in ordered]
 
