@@ -101,12 +101,14 @@ def write_invoices(company: Path) -> dict[str, Any]:
     """The peer's input: one invoice line per customer and month with that month's MRR (EUR)."""
     import duckdb
 
-    from benchmarks.stage import workspace_dir
+    from benchmarks.stage import _results, workspace_dir
     from nrr.store import DB_FILE
 
     about = json.loads((company / "company.json").read_text())
+    as_of = month_end(about["months"] - 1)
     con = duckdb.connect(str(workspace_dir(company) / DB_FILE), read_only=True)
-    _write_invoices(con, company, month_end(about["months"] - 1))
+    _results(con, company, as_of).bridge()  # registers the rates the month grid reads
+    _write_invoices(con, company, as_of)
     return {"wall": 0.0}
 
 

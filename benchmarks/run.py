@@ -213,13 +213,15 @@ def run_peer(args: argparse.Namespace, scale: str) -> list[Row]:
     folder = ensure_company(args, scale, multi=False)
     customer_months = parse_scale(scale) * args.months
     measure(stage_command(args, "duckdb", "import", folder, scale), args.timeout)
-    measure([sys.executable, "-m", "benchmarks.peer", "invoices", str(folder)], args.timeout)
+    export, _ = measure([sys.executable, "-m", "benchmarks.peer", "invoices", str(folder)],
+                        args.timeout)  # fmt: skip
     ours, rss_ours = measure([sys.executable, "-m", "benchmarks.peer", str(folder)], args.timeout)
     theirs, rss_theirs = measure(peer.command(folder), args.timeout)
     rows = []
-    if "error" in ours or "error" in theirs:
+    if any("error" in r for r in (export, ours, theirs)):
+        error = next(r["error"] for r in (export, ours, theirs) if "error" in r)
         rows.append(Row("saas-metrics", scale, "recompute", None, rss_theirs, customer_months,
-                        "FAILED: " + str(ours.get("error") or theirs.get("error"))))  # fmt: skip
+                        "FAILED: " + str(error)))  # fmt: skip
         return rows
     agree = peer.compare(ours["nrr_12m"], theirs["nrr_12m"])
     rows.append(Row("nrr (EUR)", scale, "recompute", ours["wall"], rss_ours, customer_months,
