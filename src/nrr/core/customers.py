@@ -185,8 +185,12 @@ def plans_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
     Only the plan segment and customer lists need it, so it is computed on demand: the range join
     of lines against stretches is one of the dearer steps. Equal lines go to the plan first in
     alphabetical order (the rank only orders, so it may be taken over any subset of plans). The
-    aggregate and the join for the previous stretch carry the rank, a number, not the text; the
-    result carries the plan's code (``segments.code_sql``), which ``plan_labels`` names.
+    aggregate carries the rank, a number, not the text; the result carries the plan's code
+    (``segments.code_sql``), which ``plan_labels`` names.
+
+    The stretch before one starting at p ends at p, and no line starts or ends inside a stretch,
+    so its lines are those counting at p - 1: one join finds the lines of both (it saves joining
+    the result to itself, about 0.04 s of 0.32 at 1M customers).
     """
     lines, stretches = scope("lines"), scope("stretches")
     return Stage(
@@ -200,16 +204,17 @@ WITH plan_rank AS (
   FROM {lines} l JOIN plan_rank r ON r.plan = l.plan
   WHERE NOT l.discount
 ), planned AS (
-  SELECT s.ck, s.p_from, s.p_to, arg_max(l.plan_rank, l.weight) AS plan_rank
+  SELECT s.ck, s.p_from,
+         arg_max(l.plan_rank, l.weight) FILTER (WHERE s.p_from < l.p_to) AS plan_rank,
+         arg_max(l.plan_rank, l.weight) FILTER (WHERE l.p_from < s.p_from) AS prev_rank
   FROM {stretches} s
-  LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
-  GROUP BY s.ck, s.p_from, s.p_to
+  LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from <= l.p_to
+  GROUP BY s.ck, s.p_from
 )
 SELECT s.ck, s.p_from, r.code AS plan_code, rq.code AS prev_plan_code
 FROM planned s
-LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
 LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
-LEFT JOIN plan_rank rq ON rq.plan_rank = q.plan_rank
+LEFT JOIN plan_rank rq ON rq.plan_rank = s.prev_rank
 """,
     )
 

@@ -153,16 +153,17 @@ WITH plan_rank AS (
   FROM lines l JOIN plan_rank r ON r.plan = l.plan
   WHERE NOT l.discount
 ), planned AS (
-  SELECT s.ck, s.p_from, s.p_to, arg_max(l.plan_rank, l.weight) AS plan_rank
+  SELECT s.ck, s.p_from,
+         arg_max(l.plan_rank, l.weight) FILTER (WHERE s.p_from < l.p_to) AS plan_rank,
+         arg_max(l.plan_rank, l.weight) FILTER (WHERE l.p_from < s.p_from) AS prev_rank
   FROM stretches s
-  LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from < l.p_to
-  GROUP BY s.ck, s.p_from, s.p_to
+  LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from <= l.p_to
+  GROUP BY s.ck, s.p_from
 )
 SELECT s.ck, s.p_from, r.code AS plan_code, rq.code AS prev_plan_code
 FROM planned s
-LEFT JOIN planned q ON q.ck = s.ck AND q.p_to = s.p_from
 LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
-LEFT JOIN plan_rank rq ON rq.plan_rank = q.plan_rank
+LEFT JOIN plan_rank rq ON rq.plan_rank = s.prev_rank
 
 -- plan_labels
 SELECT 'plan' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT plan AS label FROM lines WHERE plan IS NOT NULL) AS d
@@ -236,7 +237,7 @@ SELECT x0.seg0, x0.currency, x0.mrr_native AS n0, x1.mrr_native AS n1,
 FROM segs_b0 x0
 JOIN segs_b0 x1 ON x1.ck = x0.ck AND x1.p_from > x0.p_from
      AND x1.p_from - 4 < x0.p_to
-WHERE x0.mrr_native > 0 AND x1.mrr_native <> x0.mrr_native
+WHERE x0.mrr_native > 0 AND x0.p_to < 10000000 AND x1.mrr_native <> x0.mrr_native
   AND greatest(x0.p_from, x1.p_from - 4, 8096) < least(x0.p_to, x1.p_to - 4)),
 deltas AS (
   SELECT seg0, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers
@@ -486,7 +487,7 @@ SELECT x0.seg0, x0.seg1, x0.seg2, x0.currency, x0.mrr_native AS n0, x1.mrr_nativ
 FROM segs_b1 x0
 JOIN segs_b1 x1 ON x1.ck = x0.ck AND x1.p_from > x0.p_from
      AND x1.p_from - 4 < x0.p_to
-WHERE x0.mrr_native > 0 AND x1.mrr_native <> x0.mrr_native
+WHERE x0.mrr_native > 0 AND x0.p_to < 10000000 AND x1.mrr_native <> x0.mrr_native
   AND greatest(x0.p_from, x1.p_from - 4, 8096) < least(x0.p_to, x1.p_to - 4)),
 deltas AS (
   SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers
