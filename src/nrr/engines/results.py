@@ -92,7 +92,7 @@ class Results:
         return True
 
     def _collided(self, keys: str) -> bool:
-        return bool(self.executor.scalar(f"SELECT count(*) FROM {keys} WHERE collided"))
+        return bool(self.executor.scalar(f"SELECT count(*) - count(DISTINCT ck) FROM {keys}"))
 
     def _register_rates(self, frame: pipeline.Frame) -> None:
         currencies = [

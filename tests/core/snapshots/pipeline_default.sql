@@ -21,7 +21,7 @@ SELECT 'EUR' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate, CAST(1 AS DOUBLE
 FROM (VALUES (24287), (24288), (24289), (24290), (24291), (24292), (24293), (24294), (24295), (24296), (24297), (24298), (24299), (24300), (24301), (24302), (24303), (24304), (24305), (24306), (24307), (24308), (24309), (24310), (24311), (24312), (24313), (24314), (24315), (24316), (24317), (24318), (24319), (24320), (24321)) AS ps(p)
 
 -- customer_keys
-SELECT min(customer_id) AS customer_id, min(upper(currency)) AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, CAST(hash(customer_id) >> 1 AS BIGINT) AS ck, min(customer_id) <> max(customer_id) AS collided FROM revenue_lines GROUP BY ck
+SELECT customer_id, min(upper(currency)) AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, CAST(hash(customer_id) >> 1 AS BIGINT) AS ck FROM revenue_lines GROUP BY customer_id
 
 -- lines
 WITH base AS (

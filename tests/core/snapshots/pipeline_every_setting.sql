@@ -21,7 +21,7 @@ SELECT 'CHF' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate, CAST(1 AS DOUBLE
 FROM (VALUES (8095), (8096), (8097), (8098), (8099), (8100), (8101), (8102), (8103), (8104), (8105), (8106), (8107)) AS ps(p)
 
 -- customer_keys
-SELECT min(customer_id) AS customer_id, 'CHF' AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, CAST(hash(customer_id) >> 1 AS BIGINT) AS ck, min(customer_id) <> max(customer_id) AS collided FROM revenue_lines GROUP BY ck
+SELECT customer_id, 'CHF' AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, CAST(hash(customer_id) >> 1 AS BIGINT) AS ck FROM revenue_lines GROUP BY customer_id
 
 -- lines
 WITH base AS (
