@@ -372,6 +372,25 @@ def test_segment_is_taken_at_the_start_of_the_period():
     assert retention_at(res, mar, 1, "plan", "Basic")["end_mrr"] == 340_00
 
 
+def test_a_stretch_takes_the_plan_of_its_largest_line_first_by_name_on_a_tie():
+    rows = [
+        line("X", D(2025, 1, 1), None, 100_00, plan="Zeta"),
+        line("X", D(2025, 1, 1), None, 100_00, plan="Alpha"),  # a tie: Alpha, first by name
+        line("X", D(2025, 2, 1), D(2025, 3, 1), 150_00, plan="Mid"),  # the largest in February
+    ]
+    res = compute_frames(lines_table(rows), as_of=D(2025, 3, 31))
+    # A month's row is the plan at the month's start (new customers: their first plan), so
+    # February is Alpha's (Mid from February's end on) and March is Mid's.
+    ends = {(r["p"] - month(2025, 1), r["segment"]): r["end_mrr"]
+            for r in res.bridge("plan").to_pylist() if r["end_mrr"]}  # fmt: skip
+    assert ends == {(0, "Alpha"): 200_00, (1, "Alpha"): 350_00, (2, "Mid"): 200_00}
+    moved = {(r["p"] - month(2025, 1), r["segment"]): (r["new"], r["expansion"], r["contraction"])
+             for r in res.bridge("plan").to_pylist() if r["new"] or r["expansion"]
+             or r["contraction"]}  # fmt: skip
+    assert moved == {(0, "Alpha"): (200_00, 0, 0), (1, "Alpha"): (0, 150_00, 0),
+                     (2, "Mid"): (0, 0, 150_00)}  # fmt: skip
+
+
 def test_segments_sum_to_the_total():
     res = _segmented()
     for by in ("plan", "size", "country"):

@@ -178,20 +178,31 @@ FROM running
     )
 
 
+# More than the number of distinct plans: the plan aggregate packs a rank below it.
+PLAN_RANKS = 1_000_000
+
+
 def plans_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
     """The plan of the customer's largest recurring line in each stretch, and in the one before.
 
     Only the plan segment and customer lists need it, so it is computed on demand: the range join
     of lines against stretches is one of the dearer steps. Equal lines go to the plan first in
     alphabetical order (the rank only orders, so it may be taken over any subset of plans). The
-    aggregate carries the rank, a number, not the text; the result carries the plan's code
-    (``segments.code_sql``), which ``plan_labels`` names.
+    aggregate is a plain ``max`` of one number holding both the MRR and the rank (``mrr × R +
+    R - rank``, R = ``PLAN_RANKS``; a quarter cheaper than ``arg_max``), the rank read back
+    from its last digits; the result carries the plan's code (``segments.code_sql``), which
+    ``plan_labels`` names.
 
     The stretch before one starting at p ends at p, and no line starts or ends inside a stretch,
     so its lines are those counting at p - 1: one join finds the lines of both (it saves joining
     the result to itself, about 0.04 s of 0.32 at 1M customers).
     """
     lines, stretches = scope("lines"), scope("stretches")
+    r = PLAN_RANKS
+
+    def rank(where: str) -> str:  # the rank of the heaviest line (a floor modulo: MRR may be < 0)
+        return f"{r} - (max(l.weight) FILTER (WHERE {where}) % {r} + {r}) % {r}"
+
     return Stage(
         scope("plans"),
         f"""
@@ -199,13 +210,13 @@ WITH plan_rank AS (
   SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank, {code_sql("plan")} AS code
   FROM (SELECT DISTINCT plan FROM {lines} WHERE plan IS NOT NULL AND NOT discount) AS d
 ), ranked AS (
-  SELECT l.ck, l.mrr * 1000000 - r.plan_rank AS weight, r.plan_rank, l.p_from, l.p_to
+  SELECT l.ck, l.mrr * {r} + {r} - r.plan_rank AS weight, l.p_from, l.p_to
   FROM {lines} l JOIN plan_rank r ON r.plan = l.plan
   WHERE NOT l.discount
 ), planned AS (
   SELECT s.ck, s.p_from,
-         arg_max(l.plan_rank, l.weight) FILTER (WHERE s.p_from < l.p_to) AS plan_rank,
-         arg_max(l.plan_rank, l.weight) FILTER (WHERE l.p_from < s.p_from) AS prev_rank
+         {rank("s.p_from < l.p_to")} AS plan_rank,
+         {rank("l.p_from < s.p_from")} AS prev_rank
   FROM {stretches} s
   LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from <= l.p_to
   GROUP BY s.ck, s.p_from

@@ -149,13 +149,13 @@ WITH plan_rank AS (
   SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank, CASE WHEN plan IS NOT NULL THEN CAST(hash(plan) >> 1 AS BIGINT) END AS code
   FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND NOT discount) AS d
 ), ranked AS (
-  SELECT l.ck, l.mrr * 1000000 - r.plan_rank AS weight, r.plan_rank, l.p_from, l.p_to
+  SELECT l.ck, l.mrr * 1000000 + 1000000 - r.plan_rank AS weight, l.p_from, l.p_to
   FROM lines l JOIN plan_rank r ON r.plan = l.plan
   WHERE NOT l.discount
 ), planned AS (
   SELECT s.ck, s.p_from,
-         arg_max(l.plan_rank, l.weight) FILTER (WHERE s.p_from < l.p_to) AS plan_rank,
-         arg_max(l.plan_rank, l.weight) FILTER (WHERE l.p_from < s.p_from) AS prev_rank
+         1000000 - (max(l.weight) FILTER (WHERE s.p_from < l.p_to) % 1000000 + 1000000) % 1000000 AS plan_rank,
+         1000000 - (max(l.weight) FILTER (WHERE l.p_from < s.p_from) % 1000000 + 1000000) % 1000000 AS prev_rank
   FROM stretches s
   LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from <= l.p_to
   GROUP BY s.ck, s.p_from
