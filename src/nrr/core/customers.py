@@ -69,8 +69,8 @@ def keys_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
     find a line's key, and an update's customers keep theirs. Where two ids share a key (the
     caller counts distinct keys) it computes again with ``hashed_keys`` off, where the ids are
     numbered in order (an update keeps the numbers customers already have and numbers new ones
-    after the last). Grouping by the id rather than the key, with the id's min and max to tell a
-    shared key, costs a third less."""
+    after the last). Grouping by the id costs a third less than grouping by the key and telling a
+    shared key by the id's min and max."""
     currency = (
         f"'{frame.settings.reporting_currency}'"
         if frame.settings.fx_date == "service_start"
