@@ -105,7 +105,11 @@ CROSS JOIN (SELECT coalesce(max(ck), 0) AS top FROM customer_keys) AS m
 
 
 def lines_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
-    """Counted lines as period ranges ``[p_from, p_to)``; open or future ends run to ``OPEN``."""
+    """Counted lines as period ranges ``[p_from, p_to)``; open or future ends run to ``OPEN``.
+
+    The plan travels as its code and the churn reason as a flag (``involuntary``): a million
+    rows of text cost far more to store and compare than numbers (plans 0.29 → 0.24 s and the
+    stage itself 0.12 → 0.10 s at 1M customers)."""
     s = frame.settings
     as_of = date_sql(frame.as_of)
     p_from = index_sql("start_date", s.period)
@@ -135,8 +139,9 @@ WITH base AS (
          {p_from} AS p_from, coalesce({p_to}, {OPEN}) AS p_to
   FROM base
 )
-SELECT {key} AS ck, {currency} AS currency, l.plan, l.discount, l.churn_reason,
-       {mrr} AS mrr, l.p_from, l.p_to
+SELECT {key} AS ck, {currency} AS currency, {code_sql("l.plan")} AS plan_code, l.discount,
+       coalesce(l.churn_reason = 'involuntary', false) AS involuntary, {mrr} AS mrr, l.p_from,
+       l.p_to
 FROM ranged l {join}
 WHERE l.p_to > l.p_from
 """,
@@ -161,7 +166,7 @@ WITH deltas AS (
     SELECT ck, currency, p_from AS p, mrr AS dv, 0 AS inv FROM {lines}
     UNION ALL
     SELECT ck, currency, p_to AS p, -mrr AS dv,
-           CASE WHEN churn_reason = 'involuntary' THEN 1 ELSE 0 END AS inv
+           CASE WHEN involuntary THEN 1 ELSE 0 END AS inv
     FROM {lines} WHERE p_to < {OPEN}
   ) AS d
   GROUP BY ck, currency, p  -- one currency per customer: the same groups as (ck, p)
@@ -187,7 +192,7 @@ def plans_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
 
     Only the plan segment and customer lists need it, so it is computed on demand: the range join
     of lines against stretches is one of the dearer steps. Equal lines go to the plan first in
-    alphabetical order (the rank only orders, so it may be taken over any subset of plans). The
+    alphabetical order (ranked over ``plan_labels``, which must be current). The
     aggregate is a plain ``max`` of one number holding both the MRR and the rank (``mrr × R +
     R - rank``, R = ``PLAN_RANKS``; a quarter cheaper than ``arg_max``), the rank read back
     from its last digits; the result carries the plan's code (``segments.code_sql``), which
@@ -207,11 +212,10 @@ def plans_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
         scope("plans"),
         f"""
 WITH plan_rank AS (
-  SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank, {code_sql("plan")} AS code
-  FROM (SELECT DISTINCT plan FROM {lines} WHERE plan IS NOT NULL AND NOT discount) AS d
+  SELECT code, row_number() OVER (ORDER BY label) AS plan_rank FROM plan_labels
 ), ranked AS (
   SELECT l.ck, l.mrr * {r} + {r} - r.plan_rank AS weight, l.p_from, l.p_to
-  FROM {lines} l JOIN plan_rank r ON r.plan = l.plan
+  FROM {lines} l JOIN plan_rank r ON r.code = l.plan_code
   WHERE NOT l.discount
 ), planned AS (
   SELECT s.ck, s.p_from,
@@ -322,8 +326,10 @@ WHERE c <> a
 
 
 def plan_labels_stage() -> Stage:
-    """Every plan's code and name (``dim``, ``code``, ``label``)."""
-    source = "SELECT DISTINCT plan AS label FROM lines WHERE plan IS NOT NULL"
+    """Every plan's code and name (``dim``, ``code``, ``label``), of every revenue line: a plan
+    that never counted has a name nobody asks for, and reading the stored lines' plans took
+    0.002 s at 1M customers against 0.015 s for the counted lines'."""
+    source = "SELECT DISTINCT plan AS label FROM revenue_lines WHERE plan IS NOT NULL"
     return Stage("plan_labels", coded_labels_sql("plan", source))
 
 

@@ -118,7 +118,7 @@ def plan_stages(frame: Frame, scope: Scope = WHOLE) -> list[Stage]:
     """Plans per stretch and (for the whole base) the customer-named stretches that show them."""
     if scope.partial:
         return [plans_stage(frame, scope)]
-    return [plans_stage(frame), plan_labels_stage(), named_plans_stage(), named_stretches_stage()]
+    return [plan_labels_stage(), plans_stage(frame), named_plans_stage(), named_stretches_stage()]
 
 
 def finish_stages(frame: Frame, batch: Batch) -> list[Stage]:
@@ -169,12 +169,12 @@ def update_stages(
     prepare: list[Stage] = frame_stages(frame) + old_rows_stages(batches)
     prepare += [c.stage for c in contributions(frame, batches, OLD)]
     prepare += customer_stages(frame, TOUCHED)
-    if plans:
-        prepare += plan_stages(frame, TOUCHED)
+    if plans:  # the touched customers' plans are ranked over the labels of the new lines
+        prepare += [plan_labels_stage(), *plan_stages(frame, TOUCHED)]
     prepare += [segs_stage(frame, batch, TOUCHED) for batch in batches]
     prepare += [c.stage for c in contributions(frame, batches, TOUCHED)]
     merges = [merge_stage(c) for c in contributions(frame, batches, WHOLE)]
-    finish = [cohorts_stage(frame)] + ([plan_labels_stage()] if plans else [])
+    finish = [cohorts_stage(frame)]
     for batch in batches:
         finish += finish_stages(frame, batch)
     return prepare, merges, finish

@@ -35,8 +35,9 @@ WITH base AS (
          (year(start_date) * 12 + month(start_date) - 1) AS p_from, coalesce((year(end_eff) * 12 + month(end_eff) - 1), 10000000) AS p_to
   FROM base
 )
-SELECT CAST(hash(l.customer_id) >> 1 AS BIGINT) AS ck, l.currency AS currency, l.plan, l.discount, l.churn_reason,
-       mrr AS mrr, l.p_from, l.p_to
+SELECT CAST(hash(l.customer_id) >> 1 AS BIGINT) AS ck, l.currency AS currency, CASE WHEN l.plan IS NOT NULL THEN CAST(hash(l.plan) >> 1 AS BIGINT) END AS plan_code, l.discount,
+       coalesce(l.churn_reason = 'involuntary', false) AS involuntary, mrr AS mrr, l.p_from,
+       l.p_to
 FROM ranged l 
 WHERE l.p_to > l.p_from
 
@@ -46,7 +47,7 @@ WITH deltas AS (
     SELECT ck, currency, p_from AS p, mrr AS dv, 0 AS inv FROM lines
     UNION ALL
     SELECT ck, currency, p_to AS p, -mrr AS dv,
-           CASE WHEN churn_reason = 'involuntary' THEN 1 ELSE 0 END AS inv
+           CASE WHEN involuntary THEN 1 ELSE 0 END AS inv
     FROM lines WHERE p_to < 10000000
   ) AS d
   GROUP BY ck, currency, p  -- one currency per customer: the same groups as (ck, p)
@@ -144,13 +145,15 @@ SELECT cohort, age, CAST(customers AS BIGINT) AS customers, CAST(mrr AS BIGINT) 
 FROM running
 WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 
+-- plan_labels
+SELECT 'plan' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT plan AS label FROM revenue_lines WHERE plan IS NOT NULL) AS d
+
 -- plans
 WITH plan_rank AS (
-  SELECT plan, row_number() OVER (ORDER BY plan) AS plan_rank, CASE WHEN plan IS NOT NULL THEN CAST(hash(plan) >> 1 AS BIGINT) END AS code
-  FROM (SELECT DISTINCT plan FROM lines WHERE plan IS NOT NULL AND NOT discount) AS d
+  SELECT code, row_number() OVER (ORDER BY label) AS plan_rank FROM plan_labels
 ), ranked AS (
   SELECT l.ck, l.mrr * 1000000 + 1000000 - r.plan_rank AS weight, l.p_from, l.p_to
-  FROM lines l JOIN plan_rank r ON r.plan = l.plan
+  FROM lines l JOIN plan_rank r ON r.code = l.plan_code
   WHERE NOT l.discount
 ), planned AS (
   SELECT s.ck, s.p_from,
@@ -164,9 +167,6 @@ SELECT s.ck, s.p_from, r.code AS plan_code, rq.code AS prev_plan_code
 FROM planned s
 LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
 LEFT JOIN plan_rank rq ON rq.plan_rank = s.prev_rank
-
--- plan_labels
-SELECT 'plan' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT plan AS label FROM lines WHERE plan IS NOT NULL) AS d
 
 -- named_plans (view)
 SELECT p.ck, p.p_from, l.label AS plan FROM plans p LEFT JOIN plan_labels l ON l.code = p.plan_code
