@@ -65,6 +65,15 @@ def test_mrr_and_customers_in_major_units_with_customers_on_a_second_axis() -> N
     assert yen["data"][0]["y"] == [34000]  # no minor unit
 
 
+def test_quick_ratio_on_a_log_axis_with_no_growth_as_a_gap() -> None:
+    rows = [{"period": "2024-01", "quick_ratio": 3500.0}, {"period": "2024-02", "quick_ratio": 0.0},
+            {"period": "2024-03", "quick_ratio": 1.234}, {"period": "2024-04", "quick_ratio": None}]
+    fig = charts.quick_ratio_line(rows)
+    assert fig["data"][0]["y"] == [3500.0, None, 1.23, None]
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    assert fig["layout"]["shapes"][0]["y0"] == 1  # break-even
+
+
 def test_retention_lines_draw_the_bands_and_order_periods() -> None:
     monthly = [{"period": "2024-04", "nrr": 0.8, "grr": 0.7}, {"period": "2024-03", "nrr": 1.0,
                                                                "grr": 0.9}]

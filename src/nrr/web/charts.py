@@ -280,16 +280,27 @@ def mrr_and_customers(bridge: Sequence[Row], currency: str) -> Figure:
 
 
 def quick_ratio_line(bridge: Sequence[Row]) -> Figure:
+    """The quick ratio per period on a log axis: ratios compare by factor (2 lies as far above
+    the break-even 1 as 0.5 below it), and a young company's first periods, with almost nothing
+    lost to divide by, reach the thousands and would flatten every later period to the floor
+    of a linear axis. A period that gained nothing has a ratio of 0, which a log axis cannot
+    draw: it is a gap in the line."""
+
+    def point(value: object) -> float | None:
+        ratio = None if value is None else round(float(str(value)), 2)
+        return ratio if ratio else None
+
     return {"data": [{
         "type": "scatter", "mode": "lines+markers", "name": "Quick ratio",
         "x": [r["period"] for r in bridge],
-        "y": [None if r.get("quick_ratio") is None else round(float(r["quick_ratio"]), 2)
-              for r in bridge],
+        "y": [point(r.get("quick_ratio")) for r in bridge],
         "line": {"color": COLOURS["expansion"]},
         "hovertemplate": "%{x}: %{y:.2f}<extra></extra>",
     }], "layout": _layout(
         "Quick ratio (new + reactivation + expansion) ÷ (contraction + churn)",
-        xaxis=PERIOD_AXIS, showlegend=False, yaxis={"gridcolor": "#e2e8f0", "rangemode": "tozero"},
+        xaxis=PERIOD_AXIS, showlegend=False,
+        yaxis={"gridcolor": "#e2e8f0", "type": "log", "dtick": "D2",
+               "title": {"text": "log scale"}},
         shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1, "y1": 1,
                  "line": {"color": "#94a3b8", "dash": "dash", "width": 1}}],
     )}  # fmt: skip
