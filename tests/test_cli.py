@@ -271,6 +271,30 @@ def test_headline_segments_and_cohort_ratios_by_hand(workspace: Path):
     assert jan == [(0, 150_00, 1.0, 1.0), (1, 100_00, 0.666667, 0.5), (2, 150_00, 1.0, 0.5)]
 
 
+def _cells(out: str, first: str) -> list[str]:
+    """The cells of the terminal table row that starts with ``first``."""
+    for row in out.splitlines():
+        cells = [c.strip() for c in row.strip("│ ").split("│")]
+        if cells and cells[0] == first:
+            return cells
+    raise AssertionError(f"no row {first!r} in:\n{out}")
+
+
+def test_segments_and_explain_read_as_money_and_percentages(workspace: Path):
+    code, out = run("report", "-w", str(workspace), "--as-of", "2025-03-31", "--by", "plan")
+    assert code == 0, out
+    assert "NRR (month)" in out and "month_nrr" not in out
+    # segment, MRR, customers, NRR and GRR (month), NRR and GRR (TTM: under a year, none), ...
+    assert _cells(out, "Basic")[:7] == ["Basic", "150.00", "1", "150.0 %", "100.0 %", "–", "–"]
+    assert _cells(out, "Pro")[:5] == ["Pro", "80.00", "1", "100.0 %", "100.0 %"]
+    code, out = run("explain", "A", "-w", str(workspace), "--as-of", "2025-03-31")
+    assert code == 0, out
+    assert _cells(out, "2025-01") == ["2025-01", "Basic", "EUR", "100.00", "100.00"]
+    assert _cells(out, "2025-03") == ["2025-03", "Pro", "EUR", "150.00", "150.00"]
+    assert "expansion" in out and "mrr_native" not in out
+    assert _cells(out, "line2")[2:6] == ["2025-03-01", "open", "150.00", "EUR"]
+
+
 def test_at_risk_lists_pending_cancellations_and_past_due_payments(tmp_path: Path):
     jan = date(2025, 1, 1)
     lines = revenue_lines([

@@ -114,11 +114,7 @@ def _render(data: dict[str, Any], currency: str) -> None:
         )
     )
     if "segments" in data:
-        out.print(
-            render.rows_table(
-                data["segments"], "Segments", currency, ("mrr", "ttm_start_mrr", "ttm_end_mrr")
-            )
-        )
+        out.print(render.segments_table(data["segments"], currency, head["grain"]))
     if "cohorts" in data:
         out.print(render.cohort_table(data["cohorts"], "nrr"))
         out.print(render.cohort_table(data["cohorts"], "logo_retention"))
@@ -149,31 +145,11 @@ def explain_command(ws: Any, res: Any, customer_id: str, as_json: bool) -> None:
         return json_out(data)
     cur = res.settings.reporting_currency
     out = render.console()
-    out.print(render.rows_table(data["timeline"], f"{customer_id}: MRR by period", cur, ("mrr",)))
-    out.print(render.rows_table(data["movements"], "Movements", cur, ("amount",)))
+    out.print(render.timeline_table(data["timeline"], cur, f"{customer_id}: MRR by period"))
+    out.print(render.movements_table(data["movements"], cur, "Movements"))
     if data["at_risk"]:
         out.print(f"At risk: {data['at_risk']['summary']}")
-    out.print(
-        render.rows_table(
-            [
-                {
-                    k: line[k]
-                    for k in (
-                        "line_id",
-                        "source_ref",
-                        "start_date",
-                        "end_date",
-                        "mrr_minor",
-                        "currency",
-                        "kind",
-                        "plan",
-                    )
-                }
-                for line in data["lines"]
-            ],
-            "Revenue lines",
-        )
-    )
+    out.print(render.revenue_lines_table(data["lines"], "Revenue lines"))
     out.print(render.rows_table(data["source_rows"], "Source rows"))
 
 

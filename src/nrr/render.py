@@ -156,6 +156,62 @@ def cohort_table(rows: Sequence[dict[str, Any]], field: str, max_age: int = 12) 
     return table
 
 
+def segments_table(rows: Sequence[dict[str, Any]], currency: str, grain: str) -> Table:
+    """One row per segment: MRR and customers now, NRR and GRR over the last period and the
+    trailing twelve months. Where NRR hides weak GRR a short flag stands in for the warning
+    (the whole sentence is in ``--json``: repeated per segment it would fill the screen)."""
+    table = Table(title=f"Segments ({currency})", title_justify="left")
+    headings = ("segment", "MRR", "customers", f"NRR ({grain})", f"GRR ({grain})", "NRR (TTM)",
+                "GRR (TTM)", "TTM start MRR", "TTM end MRR", "")  # fmt: skip
+    for name in headings:
+        table.add_column(name, justify="left" if name in ("segment", "") else "right")
+    for r in rows:
+        table.add_row(
+            str(r["segment"]), money(r["mrr"], currency), count(r["customers"]),
+            pct(r["month_nrr"]), pct(r["month_grr"]), pct(r["ttm_nrr"]), pct(r["ttm_grr"]),
+            money(r["ttm_start_mrr"], currency), money(r["ttm_end_mrr"], currency),
+            "[yellow]NRR hides weak GRR[/]" if r.get("masking_warning") else "",
+        )  # fmt: skip
+    return table
+
+
+def timeline_table(rows: Sequence[dict[str, Any]], currency: str, title: str) -> Table:
+    """A customer's MRR per period: in the currency it is billed in, and in ``currency``."""
+    table = Table(title=title, title_justify="left")
+    for name in ("period", "plan", "billed in", "MRR billed", f"MRR ({currency})"):
+        table.add_column(name, justify="right" if name.startswith("MRR") else "left")
+    for r in rows:
+        table.add_row(r["period"], r["plan"] or "–", r["currency"],
+                      money(r["mrr_native"], r["currency"]), money(r["mrr"], currency))  # fmt: skip
+    return table
+
+
+def movements_table(rows: Sequence[dict[str, Any]], currency: str, title: str) -> Table:
+    """A customer's movements, each coloured as in the bridge, churn with its reason."""
+    table = Table(title=title, title_justify="left")
+    for name in ("period", "movement", "amount", "MRR before", "MRR after", "churn reason"):
+        table.add_column(name, justify="right" if "MRR" in name or name == "amount" else "left")
+    for r in rows:
+        style = MOVEMENT_STYLE.get(r["movement"], "")
+        table.add_row(r["period"], f"[{style}]{r['movement']}[/]" if style else r["movement"],
+                      money(r["amount"], currency), money(r["mrr_before"], currency),
+                      money(r["mrr_after"], currency), r.get("churn_reason") or "")  # fmt: skip
+    return table
+
+
+def revenue_lines_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
+    """The revenue lines behind a customer, each amount in its own currency."""
+    table = Table(title=title, title_justify="left")
+    for name in ("line", "source row", "start", "end", "MRR", "currency", "kind", "plan"):
+        table.add_column(name, justify="right" if name == "MRR" else "left")
+    for r in rows:
+        table.add_row(str(r["line_id"]), str(r["source_ref"]), str(r["start_date"]),
+                      "open" if r["end_date"] is None else str(r["end_date"]),
+                      money(r["mrr_minor"], r["currency"]), r["currency"], r["kind"],
+                      r["plan"] or "")  # fmt: skip
+    return table
+
+
 def rows_table(
     rows: Sequence[dict[str, Any]],
     title: str,
