@@ -30,6 +30,18 @@ def test_bridge_and_cohort_tables_group_customer_counts() -> None:
     assert "2,500" in _text(render.cohort_table([cohort], "nrr"))
 
 
+def test_a_cohort_table_of_thirteen_ages_fits_150_columns() -> None:
+    rows = [{"cohort": "2025-01", "age": a, "customers_start": 12_345, "nrr": 1.026 + a / 10}
+            for a in range(13)]  # fmt: skip
+    out = io.StringIO()
+    Console(file=out, width=150, color_system=None).print(render.cohort_table(rows, "nrr"))
+    text = out.getvalue()
+    assert "Cohorts: NRR (%) by age in periods" in text
+    body = [line for line in text.splitlines() if line.startswith("│")]
+    assert len(body) == 1  # one cohort, one line: nothing wrapped
+    assert "102.6" in body[0] and "222.6" in body[0] and "%" not in body[0]
+
+
 def test_the_headline_groups_the_customer_count() -> None:
     headline = {"currency": "EUR", "as_of": "2026-10-31", "grain": "month", "mrr": 318_378_030,
                 "arr": 3_820_536_360, "customers": 1_535, "arpa": 207_412, "ttm": {}, "month": {},

@@ -33,6 +33,11 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} %"
 
 
+def _percent_figure(value: float | None) -> str:
+    """A ratio as a percentage figure without the unit (``1.026`` -> ``102.6``)."""
+    return "–" if value is None else f"{value * 100:.1f}"
+
+
 def console(width: int | None = None) -> Console:
     """A console as wide as the terminal; 150 columns when output goes to a file or pipe."""
     import sys
@@ -138,9 +143,15 @@ def headline_table(h: dict[str, Any]) -> Table:
     return table
 
 
+COHORT_TITLES = {"nrr": "NRR", "logo_retention": "logo retention"}
+
+
 def cohort_table(rows: Sequence[dict[str, Any]], field: str, max_age: int = 12) -> Table:
+    """Cohort × age in percent. The unit is in the title, not in each cell, so thirteen ages fit
+    a 150-column terminal without wrapping."""
     cohorts = sorted({r["cohort"] for r in rows})
-    table = Table(title=f"Cohorts: {field.replace('_', ' ')} by age", title_justify="left")
+    title = f"Cohorts: {COHORT_TITLES.get(field, field)} (%) by age in periods"
+    table = Table(title=title, title_justify="left")
     table.add_column("cohort")
     table.add_column("customers", justify="right")
     for age in range(max_age + 1):
@@ -151,7 +162,8 @@ def cohort_table(rows: Sequence[dict[str, Any]], field: str, max_age: int = 12) 
         table.add_row(
             c,
             count(first["customers_start"]),
-            *[pct(by_key[(c, a)][field]) if (c, a) in by_key else "" for a in range(max_age + 1)],
+            *[_percent_figure(by_key[(c, a)][field]) if (c, a) in by_key else ""
+              for a in range(max_age + 1)],
         )
     return table
 
