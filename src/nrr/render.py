@@ -29,13 +29,8 @@ def count(n: int | None) -> str:
     return "–" if n is None else f"{n:,}"
 
 
-def pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f} %"
-
-
-def _percent_figure(value: float | None) -> str:
-    """A ratio as a percentage figure without the unit (``1.026`` -> ``102.6``)."""
-    return "–" if value is None else f"{value * 100:.1f}"
+def pct(value: float | None, unit: str = " %") -> str:
+    return "–" if value is None else f"{value * 100:.1f}{unit}"
 
 
 def console(width: int | None = None) -> Console:
@@ -162,7 +157,7 @@ def cohort_table(rows: Sequence[dict[str, Any]], field: str, max_age: int = 12) 
         table.add_row(
             c,
             count(first["customers_start"]),
-            *[_percent_figure(by_key[(c, a)][field]) if (c, a) in by_key else ""
+            *[pct(by_key[(c, a)][field], unit="") if (c, a) in by_key else ""
               for a in range(max_age + 1)],
         )
     return table
