@@ -42,6 +42,15 @@ def test_a_cohort_table_of_thirteen_ages_fits_150_columns() -> None:
     assert "102.6" in body[0] and "222.6" in body[0] and "%" not in body[0]
 
 
+def test_generic_tables_head_their_columns_in_words() -> None:
+    assert [render.heading(f) for f in ("customer_id", "mrr_at_risk", "past_due_since",
+                                         "mrr_before", "source_ref")] == [
+        "customer", "MRR at risk", "past due since", "MRR before", "source row"]  # fmt: skip
+    row = {"customer_id": "A", "mrr_at_risk": 40_00, "drill": {}}
+    text = _text(render.rows_table([row], "At risk", "EUR", ("mrr_at_risk",)))
+    assert "MRR at risk" in text and "40.00" in text and "drill" not in text
+
+
 def test_the_headline_groups_the_customer_count() -> None:
     headline = {"currency": "EUR", "as_of": "2026-10-31", "grain": "month", "mrr": 318_378_030,
                 "arr": 3_820_536_360, "customers": 1_535, "arpa": 207_412, "ttm": {}, "month": {},

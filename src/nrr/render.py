@@ -219,6 +219,17 @@ def revenue_lines_table(rows: Sequence[dict[str, Any]], title: str) -> Table:
     return table
 
 
+HEADINGS = {"customer_id": "customer", "source_ref": "source row"}
+
+
+def heading(field: str) -> str:
+    """A field's column heading: ``mrr_at_risk`` -> ``MRR at risk`` (the JSON keeps the field)."""
+    if field in HEADINGS:
+        return HEADINGS[field]
+    words = field.split("_")
+    return " ".join(w.upper() if w in ("mrr", "arr", "nrr", "grr", "id") else w for w in words)
+
+
 def rows_table(
     rows: Sequence[dict[str, Any]],
     title: str,
@@ -231,7 +242,7 @@ def rows_table(
         return table
     keys = [k for k in rows[0] if k != "drill"]
     for k in keys:
-        table.add_column(k, justify="right" if k in money_fields else "left")
+        table.add_column(heading(k), justify="right" if k in money_fields else "left")
     for r in rows:
         table.add_row(
             *[
