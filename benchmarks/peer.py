@@ -107,7 +107,7 @@ def write_invoices(company: Path) -> dict[str, Any]:
     about = json.loads((company / "company.json").read_text())
     as_of = month_end(about["months"] - 1)
     con = duckdb.connect(str(workspace_dir(company) / DB_FILE), read_only=True)
-    _results(con, company, as_of).bridge()  # registers the rates the month grid reads
+    _results(con, company, as_of)  # registers the rates the month grid reads
     _write_invoices(con, company, as_of)
     return {"wall": 0.0}
 

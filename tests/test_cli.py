@@ -271,11 +271,11 @@ def test_headline_segments_and_cohort_ratios_by_hand(workspace: Path):
     assert jan == [(0, 150_00, 1.0, 1.0), (1, 100_00, 0.666667, 0.5), (2, 150_00, 1.0, 0.5)]
 
 
-def _cells(out: str, first: str) -> list[str]:
-    """The cells of the terminal table row that starts with ``first``."""
+def _cells(out: str, first: str, column: int = 0) -> list[str]:
+    """The cells of the first terminal table row whose cell ``column`` is ``first``."""
     for row in out.splitlines():
         cells = [c.strip() for c in row.strip("│ ").split("│")]
-        if cells and cells[0] == first:
+        if len(cells) > column and cells[column] == first:
             return cells
     raise AssertionError(f"no row {first!r} in:\n{out}")
 
@@ -291,7 +291,9 @@ def test_segments_and_explain_read_as_money_and_percentages(workspace: Path):
     assert code == 0, out
     assert _cells(out, "2025-01") == ["2025-01", "Basic", "EUR", "100.00", "100.00"]
     assert _cells(out, "2025-03") == ["2025-03", "Pro", "EUR", "150.00", "150.00"]
-    assert "expansion" in out and "mrr_native" not in out
+    assert "mrr_native" not in out
+    # the movement: period, movement, amount, MRR before and after (no churn reason)
+    assert _cells(out, "expansion", 1) == ["2025-03", "expansion", "50.00", "100.00", "150.00"]
     assert _cells(out, "line2")[2:6] == ["2025-03-01", "open", "150.00", "EUR"]
 
 

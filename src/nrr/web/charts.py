@@ -285,15 +285,11 @@ def quick_ratio_line(bridge: Sequence[Row]) -> Figure:
     lost to divide by, reach the thousands and would flatten every later period to the floor
     of a linear axis. A period that gained nothing has a ratio of 0, which a log axis cannot
     draw: it is a gap in the line."""
-
-    def point(value: object) -> float | None:
-        ratio = None if value is None else round(float(str(value)), 2)
-        return ratio if ratio else None
-
     return {"data": [{
         "type": "scatter", "mode": "lines+markers", "name": "Quick ratio",
         "x": [r["period"] for r in bridge],
-        "y": [point(r.get("quick_ratio")) for r in bridge],
+        "y": [round(float(r["quick_ratio"]), 2) if r.get("quick_ratio") else None
+              for r in bridge],
         "line": {"color": COLOURS["expansion"]},
         "hovertemplate": "%{x}: %{y:.2f}<extra></extra>",
     }], "layout": _layout(
