@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nrr.core import customers
 from nrr.core.frame import OLD, OPEN, WHOLE, Frame, Scope, Stage, ident
 from nrr.core.segments import label_sql, labels_sql, quote, segment_columns
 
@@ -86,12 +87,16 @@ class Batch:
 
 def segs_stage(frame: Frame, batch: Batch, scope: Scope = WHOLE) -> Stage:
     """Stretches with, per dimension of the batch, the segment each is in (``seg<i>``) and the one
-    before it (``prev_seg<i>``)."""
+    before it (``prev_seg<i>``).
+
+    The whole base finds an attribute's customer by hashing its id, where keys are hashes; an
+    update joins its few customers' keys instead (hashing every attribute would cost more)."""
     columns = [f"b.{c}" for c in SEG_COLUMNS]
     joins: list[str] = []
+    key = customers.key_sql("a.customer_id") if frame.hashed_keys and not scope.partial else None
     for i, dimension in enumerate(batch.dimensions):
         seg, prev_seg, join = segment_columns(
-            dimension, scope("plans"), scope("customer_keys"), alias=f"a{i}"
+            dimension, scope("plans"), scope("customer_keys"), alias=f"a{i}", key=key
         )
         columns += [f"{seg} AS seg{i}", f"{prev_seg} AS prev_seg{i}"]
         if join:

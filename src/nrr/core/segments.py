@@ -46,6 +46,7 @@ def segment_columns(
     plans: str = "plans",
     keys: str = "customer_keys",
     alias: str = "a",
+    key: str | None = None,
 ) -> tuple[str, str, str]:
     """(segment code, previous segment's code, join clause) for a dimension over ``stretches b``.
 
@@ -53,6 +54,9 @@ def segment_columns(
     ``size`` the size band; anything else a customer attribute key. ``plans`` and ``keys`` name
     the tables the joins read (the whole base, or the customers an update touches); ``alias``
     names an attribute's join, so several can be joined at once. Plans carry their codes.
+    ``key``, where given, computes an attribute row's customer key from ``a.customer_id``
+    (hashed keys): grouping the attributes by the id then needs no join of a million ids to
+    ``keys`` (0.43 → 0.36 s for the segment table at 1M customers).
     """
     if dimension == "all":
         return "0", "0", ""
@@ -61,10 +65,13 @@ def segment_columns(
         return "pl.plan_code", "pl.prev_plan_code", join
     if dimension == "size":
         return "b.band", "b.prev_band", ""
+    ck, find, group = key, "", "a.customer_id"
+    if key is None:
+        ck, find, group = "k.ck", f"JOIN {keys} k ON k.customer_id = a.customer_id ", "k.ck"
     join = (
-        f"LEFT JOIN (SELECT k.ck, {code_sql('max(a.value)')} AS code FROM customer_attributes a "
-        f"JOIN {keys} k ON k.customer_id = a.customer_id "
-        f"WHERE a.key = {quote(dimension)} GROUP BY k.ck) AS {alias} ON {alias}.ck = b.ck"
+        f"LEFT JOIN (SELECT {ck} AS ck, {code_sql('max(a.value)')} AS code "
+        f"FROM customer_attributes a {find}"
+        f"WHERE a.key = {quote(dimension)} GROUP BY {group}) AS {alias} ON {alias}.ck = b.ck"
     )
     return f"{alias}.code", f"{alias}.code", join
 

@@ -425,7 +425,7 @@ SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, ex
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_4_b0 WHERE dim = 'all'
 
 -- segs_b1
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, pl.plan_code AS seg0, pl.prev_plan_code AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT k.ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a JOIN customer_keys k ON k.customer_id = a.customer_id WHERE a.key = 'country' GROUP BY k.ck) AS a2 ON a2.ck = b.ck
+SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, pl.plan_code AS seg0, pl.prev_plan_code AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT CAST(hash(a.customer_id) >> 1 AS BIGINT) AS ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a WHERE a.key = 'country' GROUP BY a.customer_id) AS a2 ON a2.ck = b.ck
 
 -- lvj_b1
 WITH pieces AS (SELECT seg0, seg1, seg2, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b1 WHERE mrr_native > 0),
