@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nrr.core import customers
-from nrr.core.frame import OLD, OPEN, WHOLE, Frame, Scope, Stage, ident
+from nrr.core.frame import OLD, OPEN, WHOLE, Frame, Scope, Stage, ident, key_sql
 from nrr.core.segments import label_sql, labels_sql, quote, segment_columns
 
 # An interval contribution holds, per segment, what pieces add where they start (``t``) and take
@@ -93,7 +92,7 @@ def segs_stage(frame: Frame, batch: Batch, scope: Scope = WHOLE) -> Stage:
     update joins its few customers' keys instead (hashing every attribute would cost more)."""
     columns = [f"b.{c}" for c in SEG_COLUMNS]
     joins: list[str] = []
-    key = customers.key_sql("a.customer_id") if frame.hashed_keys and not scope.partial else None
+    key = key_sql("a.customer_id") if frame.hashed_keys and not scope.partial else None
     for i, dimension in enumerate(batch.dimensions):
         seg, prev_seg, join = segment_columns(
             dimension, scope("plans"), scope("customer_keys"), alias=f"a{i}", key=key
