@@ -78,3 +78,24 @@ def test_a_currency_without_any_rate_is_refused_not_dropped():
     other = rates_table([("USD", month(2025, 1), "1.1")])
     with pytest.raises(RatesError, match="no exchange rate for CHF"):
         compute_frames(lines_table(rows), as_of=date(2025, 1, 31), rates=other)
+
+
+def test_the_month_a_customer_changes_segment_its_fx_stays_with_the_segment_it_started_in():
+    """USD 100 on Basic in December 2024, USD 200 on Pro from January. USD per EUR: 1.0389 on
+    31 Dec 2024, 1.0393 on 31 Jan, 1.0411 on 28 Feb 2025. January's expansion is valued at
+    December's rate: 200 / 1.0389 = 192.51 less 100 / 1.0389 = 96.26, so 96.25. Its fx is the
+    new value's rate change, 200 / 1.0393 = 192.44 less 192.51 = -0.07, and belongs to Basic,
+    the plan at January's start; Pro's first fx is February's, 200 / 1.0411 = 192.10 less
+    192.44 = -0.34."""
+    rows = [
+        line("A", date(2024, 12, 1), date(2025, 1, 1), 100_00, currency="USD", plan="Basic"),
+        line("A", date(2025, 1, 1), None, 200_00, currency="USD", plan="Pro"),
+    ]
+    res = compute_frames(lines_table(rows), as_of=date(2025, 2, 28))
+    got = {(r["segment"], r["p"] - month(2025, 1)): (r["expansion"], r["fx"], r["end_mrr"])
+           for r in res.bridge("plan").to_pylist()}  # fmt: skip
+    assert got[("Basic", 0)] == (96_25, -7, 192_44)
+    assert got[("Pro", 0)] == (0, 0, 0)
+    assert got[("Pro", 1)] == (0, -34, 192_10)
+    company = res.bridge().to_pylist()
+    assert [r["fx"] for r in company] == [158, -7, -34]

@@ -191,24 +191,37 @@ def levels_contribution(frame: Frame, batch: Batch, scope: Scope) -> Contributio
 
 
 def fx_contribution(frame: Frame, batch: Batch, scope: Scope) -> Contribution:
-    """The exchange-rate effect per segment, for customers billed in other currencies.
+    """What the exchange-rate effect needs beyond the foreign rows of the levels contribution.
 
-    A customer is in the segment it was in at the period's start: in the first period of a
-    stretch that follows a paying one, that is the earlier stretch's segment.
+    The effect in a period falls on the customers paying in it, in the segment they were in at
+    its start. Those are the levels' customers (a value counts over ``[p_from, p_to)``, and no
+    stretch starts before the first period) except in the first period of a stretch that follows
+    a paying one in another segment: there the earlier stretch's segment holds. So this holds
+    only those moves, each customer's count for that one period taken from its stretch's
+    segments and given to the earlier's, and ``fx_stage`` finishes the levels' foreign rows and
+    these together. (Before, it held every foreign stretch again: 0.09 s at 1M customers.)
+    ``fx`` is always 0 here: the reporting currency has no exchange-rate effect.
     """
     cur = frame.settings.reporting_currency
-    source = batch.source(scope)
-    first = frame.first_p
-    pieces = f"""
-SELECT {", ".join(_at_start(batch))}, currency,
-       mrr_native AS n0, 0 AS n1, p_from AS t_from, p_from + 1 AS t_to
-FROM {source} WHERE mrr_native > 0 AND currency <> '{cur}' AND p_from >= {first}
-UNION ALL
-SELECT {", ".join(batch.segs)}, currency, mrr_native AS n0, 0 AS n1,
-       greatest(p_from + 1, {first}) AS t_from, p_to AS t_to
-FROM {source}
-WHERE mrr_native > 0 AND currency <> '{cur}' AND p_to > greatest(p_from + 1, {first})"""
-    return interval_contribution(frame, batch, batch.table("fxj", scope), pieces, FX_SUMS)
+    moved = " OR ".join(f"prev_{s} IS DISTINCT FROM {s}" for s in batch.segs)
+    at_start = ", ".join(_at_start(batch))
+    segs = ", ".join(batch.segs)
+    sql = f"""
+WITH moved AS (
+  SELECT * FROM {batch.source(scope)}
+  WHERE mrr_native > 0 AND currency <> '{cur}' AND prev_native > 0 AND ({moved})
+), deltas AS (
+  SELECT {at_start}, currency, mrr_native AS n0, p_from AS t, 1 AS dc FROM moved
+  UNION ALL SELECT {at_start}, currency, mrr_native AS n0, p_from + 1 AS t, -1 AS dc FROM moved
+  UNION ALL SELECT {segs}, currency, mrr_native AS n0, p_from AS t, -1 AS dc FROM moved
+  UNION ALL SELECT {segs}, currency, mrr_native AS n0, p_from + 1 AS t, 1 AS dc FROM moved
+)
+SELECT {segs}, currency, n0, 0 AS n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(0 AS BIGINT) AS fx
+FROM deltas GROUP BY {segs}, currency, n0, t
+HAVING sum(dc) <> 0
+"""
+    stage = Stage(batch.table("fxj", scope), sql)
+    return Contribution(stage, (*batch.segs, *INTERVAL_TAIL), ("dc", *FX_SUMS))
 
 
 def window_contribution(frame: Frame, batch: Batch, scope: Scope, window: int) -> Contribution:

@@ -96,9 +96,16 @@ def levels_stage(frame: Frame, batch: Batch) -> Stage:
 
 
 def fx_stage(frame: Frame, batch: Batch) -> Stage:
-    """The exchange-rate effect per segment and period."""
-    fx, fxc, fxj = (batch.table(t) for t in ("fx", "fxc", "fxj"))
-    return interval_finish(frame, batch, fx, fxc, fxj, FX_SUMS)
+    """The exchange-rate effect per segment and period: the levels' foreign rows, with the
+    moves of ``fx_contribution``."""
+    fx, fxc, fxj, lvj = (batch.table(t) for t in ("fx", "fxc", "fxj", "lvj"))
+    columns = ", ".join((*batch.segs, "currency", "n0", "n1", "t", "dc"))
+    cur = frame.settings.reporting_currency
+    joint = (
+        f"(SELECT {columns} FROM {lvj} WHERE currency <> '{cur}' "
+        f"UNION ALL SELECT {columns} FROM {fxj}) AS j"
+    )
+    return interval_finish(frame, batch, fx, fxc, joint, FX_SUMS)
 
 
 def window_changes_stage(frame: Frame, batch: Batch, window: int) -> Stage:

@@ -197,31 +197,18 @@ FROM deltas GROUP BY seg0, currency, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
 
 -- fxj_b0
-WITH pieces AS (
-SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, currency,
-       mrr_native AS n0, 0 AS n1, p_from AS t_from, p_from + 1 AS t_to
-FROM segs_b0 WHERE mrr_native > 0 AND currency <> 'EUR' AND p_from >= 24288
-UNION ALL
-SELECT seg0, currency, mrr_native AS n0, 0 AS n1,
-       greatest(p_from + 1, 24288) AS t_from, p_to AS t_to
-FROM segs_b0
-WHERE mrr_native > 0 AND currency <> 'EUR' AND p_to > greatest(p_from + 1, 24288)),
-deltas AS (
-  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 - n0 AS fx
-  FROM pieces WHERE currency = 'EUR'
-  UNION ALL
-  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0 - n0) AS fx
-  FROM pieces WHERE currency = 'EUR'
-  UNION ALL
-  SELECT seg0, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS fx
-  FROM pieces WHERE currency <> 'EUR'
-  UNION ALL
-  SELECT seg0, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS fx
-  FROM pieces WHERE currency <> 'EUR'
+WITH moved AS (
+  SELECT * FROM segs_b0
+  WHERE mrr_native > 0 AND currency <> 'EUR' AND prev_native > 0 AND (prev_seg0 IS DISTINCT FROM seg0)
+), deltas AS (
+  SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, currency, mrr_native AS n0, p_from AS t, 1 AS dc FROM moved
+  UNION ALL SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, currency, mrr_native AS n0, p_from + 1 AS t, -1 AS dc FROM moved
+  UNION ALL SELECT seg0, currency, mrr_native AS n0, p_from AS t, -1 AS dc FROM moved
+  UNION ALL SELECT seg0, currency, mrr_native AS n0, p_from + 1 AS t, 1 AS dc FROM moved
 )
-SELECT seg0, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx
-FROM deltas GROUP BY seg0, currency, n0, n1, t
-HAVING sum(dc) <> 0 OR sum(fx) <> 0
+SELECT seg0, currency, n0, 0 AS n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(0 AS BIGINT) AS fx
+FROM deltas GROUP BY seg0, currency, n0, t
+HAVING sum(dc) <> 0
 
 -- mvj_b0
 SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers, CAST(sum(CASE WHEN involuntary THEN amount ELSE 0 END) AS BIGINT) AS involuntary_churn
@@ -304,7 +291,7 @@ FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 WITH fintervals AS (
   SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fxj_b0 WHERE currency <> 'EUR'
+  FROM (SELECT seg0, currency, n0, n1, t, dc FROM lvj_b0 WHERE currency <> 'EUR' UNION ALL SELECT seg0, currency, n0, n1, t, dc FROM fxj_b0) AS j WHERE currency <> 'EUR'
   WINDOW w AS (PARTITION BY seg0, currency, n0, n1 ORDER BY t)
 ), fjoint AS (
   SELECT f.seg0, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
@@ -447,31 +434,18 @@ FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
 
 -- fxj_b1
-WITH pieces AS (
-SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, currency,
-       mrr_native AS n0, 0 AS n1, p_from AS t_from, p_from + 1 AS t_to
-FROM segs_b1 WHERE mrr_native > 0 AND currency <> 'EUR' AND p_from >= 24288
-UNION ALL
-SELECT seg0, seg1, seg2, currency, mrr_native AS n0, 0 AS n1,
-       greatest(p_from + 1, 24288) AS t_from, p_to AS t_to
-FROM segs_b1
-WHERE mrr_native > 0 AND currency <> 'EUR' AND p_to > greatest(p_from + 1, 24288)),
-deltas AS (
-  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 - n0 AS fx
-  FROM pieces WHERE currency = 'EUR'
-  UNION ALL
-  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0 - n0) AS fx
-  FROM pieces WHERE currency = 'EUR'
-  UNION ALL
-  SELECT seg0, seg1, seg2, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS fx
-  FROM pieces WHERE currency <> 'EUR'
-  UNION ALL
-  SELECT seg0, seg1, seg2, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS fx
-  FROM pieces WHERE currency <> 'EUR'
+WITH moved AS (
+  SELECT * FROM segs_b1
+  WHERE mrr_native > 0 AND currency <> 'EUR' AND prev_native > 0 AND (prev_seg0 IS DISTINCT FROM seg0 OR prev_seg1 IS DISTINCT FROM seg1 OR prev_seg2 IS DISTINCT FROM seg2)
+), deltas AS (
+  SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, currency, mrr_native AS n0, p_from AS t, 1 AS dc FROM moved
+  UNION ALL SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, currency, mrr_native AS n0, p_from + 1 AS t, -1 AS dc FROM moved
+  UNION ALL SELECT seg0, seg1, seg2, currency, mrr_native AS n0, p_from AS t, -1 AS dc FROM moved
+  UNION ALL SELECT seg0, seg1, seg2, currency, mrr_native AS n0, p_from + 1 AS t, 1 AS dc FROM moved
 )
-SELECT seg0, seg1, seg2, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(fx) AS BIGINT) AS fx
-FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, n1, t
-HAVING sum(dc) <> 0 OR sum(fx) <> 0
+SELECT seg0, seg1, seg2, currency, n0, 0 AS n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(0 AS BIGINT) AS fx
+FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, t
+HAVING sum(dc) <> 0
 
 -- mvj_b1
 SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers, CAST(sum(CASE WHEN involuntary THEN amount ELSE 0 END) AS BIGINT) AS involuntary_churn
@@ -585,7 +559,7 @@ FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 WITH fintervals AS (
   SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM fxj_b1 WHERE currency <> 'EUR'
+  FROM (SELECT seg0, seg1, seg2, currency, n0, n1, t, dc FROM lvj_b1 WHERE currency <> 'EUR' UNION ALL SELECT seg0, seg1, seg2, currency, n0, n1, t, dc FROM fxj_b1) AS j WHERE currency <> 'EUR'
   WINDOW w AS (PARTITION BY seg0, seg1, seg2, currency, n0, n1 ORDER BY t)
 ), fjoint AS (
   SELECT f.seg0, f.seg1, f.seg2, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
