@@ -80,6 +80,18 @@ def test_a_currency_without_any_rate_is_refused_not_dropped():
         compute_frames(lines_table(rows), as_of=date(2025, 1, 31), rates=other)
 
 
+def test_two_currencies_sharing_an_internal_code_stop_the_computation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stage tables carry a hash of the currency's name; a shared hash would merge amounts."""
+    for module in ("frame", "customers"):
+        monkeypatch.setattr(f"nrr.core.{module}.currency_code", lambda text: "CAST(7 AS BIGINT)")
+    rows = [line("A", date(2025, 1, 1), None, 100_00, currency="CHF"),
+            line("B", date(2025, 1, 1), None, 100_00)]  # fmt: skip
+    with pytest.raises(ValueError, match="currency CHF shares nrr's internal code"):
+        compute_frames(lines_table(rows), as_of=date(2025, 1, 31))
+
+
 def test_the_month_a_customer_changes_segment_its_fx_stays_with_the_segment_it_started_in():
     """USD 100 on Basic in December 2024, USD 200 on Pro from January. USD per EUR: 1.0389 on
     31 Dec 2024, 1.0393 on 31 Jan, 1.0411 on 28 Feb 2025. January's expansion is valued at

@@ -16,14 +16,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nrr.core.frame import OLD, OPEN, WHOLE, Frame, Scope, Stage, ident, key_sql
+from nrr.core.frame import (
+    MOVEMENT_CODES,
+    OLD,
+    OPEN,
+    WHOLE,
+    Frame,
+    Scope,
+    Stage,
+    home_code,
+    ident,
+    key_sql,
+)
 from nrr.core.segments import label_sql, labels_sql, quote, segment_columns
 
 # An interval contribution holds, per segment, what pieces add where they start (``t``) and take
 # away where they end: for the reporting currency as sums keyed by ``t`` (``n0 = n1 = 0``); for
 # other currencies as counts (``dc``) of identical native values ``n0``/``n1``, which only the
 # finishing stage converts, period by period.
-INTERVAL_TAIL = ("currency", "n0", "n1", "t")
+INTERVAL_TAIL = ("cur", "n0", "n1", "t")
 LEVEL_SUMS = {"mrr": "{a}", "customers": "1"}
 FX_SUMS = {"fx": "{a} - {a_prev}"}
 WINDOW_SUMS = {
@@ -32,21 +43,18 @@ WINDOW_SUMS = {
     "churn": "CASE WHEN n1 = 0 THEN {a} ELSE 0 END",
     "churned_customers": "CASE WHEN n1 = 0 THEN 1 ELSE 0 END",
 }
+_MV = MOVEMENT_CODES
 MOVEMENT_SUMS = {
-    "new": "CASE WHEN movement = 'new' THEN amount ELSE 0 END",
-    "reactivation": "CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END",
-    "expansion": "CASE WHEN movement = 'expansion' THEN amount ELSE 0 END",
-    "contraction": "CASE WHEN movement = 'contraction' THEN amount ELSE 0 END",
-    "churn": "CASE WHEN movement = 'churn' THEN amount ELSE 0 END",
-    "new_customers": "CASE WHEN movement = 'new' THEN 1 ELSE 0 END",
-    "reactivated_customers": "CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END",
-    "churned_customers": "CASE WHEN movement = 'churn' THEN 1 ELSE 0 END",
+    **{m: f"CASE WHEN movement = {c} THEN amount ELSE 0 END" for m, c in _MV.items()},
+    "new_customers": f"CASE WHEN movement = {_MV['new']} THEN 1 ELSE 0 END",
+    "reactivated_customers": f"CASE WHEN movement = {_MV['reactivation']} THEN 1 ELSE 0 END",
+    "churned_customers": f"CASE WHEN movement = {_MV['churn']} THEN 1 ELSE 0 END",
     "involuntary_churn": "CASE WHEN involuntary THEN amount ELSE 0 END",
 }
 
 # What the contributions and drill-downs read of a stretch, besides its segments.
 SEG_COLUMNS = (
-    "ck", "p_from", "p_to", "currency", "mrr_native", "prev_native", "movement", "amount",
+    "ck", "p_from", "p_to", "cur", "mrr_native", "prev_native", "movement", "amount",
     "involuntary",
 )  # fmt: skip
 
@@ -144,13 +152,13 @@ def interval_contribution(
 ) -> Contribution:
     """Sums over pieces that hold over a range of periods, before they are expanded per period.
 
-    ``pieces`` yields the batch's segment columns and ``currency, n0, n1, t_from, t_to``: a
+    ``pieces`` yields the batch's segment columns and ``cur, n0, n1, t_from, t_to``: a
     customer whose native MRR values ``n0``/``n1`` hold for every period t in
     ``[t_from, t_to)``. Each sum in ``sums`` is an expression of ``a``/``b`` (n0/n1 in the
     reporting currency) and ``a_prev`` (n0 a period earlier); for the reporting currency they
     are the native values.
     """
-    cur = frame.settings.reporting_currency
+    cur = home_code(frame)
     home = {k: v.format(a="n0", b="n1", a_prev="n0") for k, v in sums.items()}
     keys = list(sums)
     segs = ", ".join(batch.segs)
@@ -161,20 +169,20 @@ def interval_contribution(
     sql = f"""
 WITH pieces AS ({pieces}),
 deltas AS (
-  SELECT {segs}, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, {plus}
-  FROM pieces WHERE currency = '{cur}'
+  SELECT {segs}, cur, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, {plus}
+  FROM pieces WHERE cur = {cur}
   UNION ALL
-  SELECT {segs}, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, {minus}
-  FROM pieces WHERE currency = '{cur}'
+  SELECT {segs}, cur, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, {minus}
+  FROM pieces WHERE cur = {cur}
   UNION ALL
-  SELECT {segs}, currency, n0, n1, t_from AS t, 1 AS dc, {zeros}
-  FROM pieces WHERE currency <> '{cur}'
+  SELECT {segs}, cur, n0, n1, t_from AS t, 1 AS dc, {zeros}
+  FROM pieces WHERE cur <> {cur}
   UNION ALL
-  SELECT {segs}, currency, n0, n1, t_to AS t, -1 AS dc, {zeros}
-  FROM pieces WHERE currency <> '{cur}'
+  SELECT {segs}, cur, n0, n1, t_to AS t, -1 AS dc, {zeros}
+  FROM pieces WHERE cur <> {cur}
 )
-SELECT {segs}, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, {summed}
-FROM deltas GROUP BY {segs}, currency, n0, n1, t
+SELECT {segs}, cur, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, {summed}
+FROM deltas GROUP BY {segs}, cur, n0, n1, t
 HAVING {_nonzero(["dc", *keys])}
 """
     return Contribution(Stage(name, sql), (*batch.segs, *INTERVAL_TAIL), ("dc", *keys))
@@ -184,7 +192,7 @@ def levels_contribution(frame: Frame, batch: Batch, scope: Scope) -> Contributio
     """MRR and paying customers per segment (valued at each period's own rate when finished)."""
     segs = ", ".join(batch.segs)
     pieces = (
-        f"SELECT {segs}, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to "
+        f"SELECT {segs}, cur, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to "
         f"FROM {batch.source(scope)} WHERE mrr_native > 0"
     )
     return interval_contribution(frame, batch, batch.table("lvj", scope), pieces, LEVEL_SUMS)
@@ -202,22 +210,22 @@ def fx_contribution(frame: Frame, batch: Batch, scope: Scope) -> Contribution:
     these together. (Before, it held every foreign stretch again: 0.09 s at 1M customers.)
     ``fx`` is always 0 here: the reporting currency has no exchange-rate effect.
     """
-    cur = frame.settings.reporting_currency
+    cur = home_code(frame)
     moved = " OR ".join(f"prev_{s} IS DISTINCT FROM {s}" for s in batch.segs)
     at_start = ", ".join(_at_start(batch))
     segs = ", ".join(batch.segs)
     sql = f"""
 WITH moved AS (
   SELECT * FROM {batch.source(scope)}
-  WHERE mrr_native > 0 AND currency <> '{cur}' AND prev_native > 0 AND ({moved})
+  WHERE mrr_native > 0 AND cur <> {cur} AND prev_native > 0 AND ({moved})
 ), deltas AS (
-  SELECT {at_start}, currency, mrr_native AS n0, p_from AS t, 1 AS dc FROM moved
-  UNION ALL SELECT {at_start}, currency, mrr_native AS n0, p_from + 1 AS t, -1 AS dc FROM moved
-  UNION ALL SELECT {segs}, currency, mrr_native AS n0, p_from AS t, -1 AS dc FROM moved
-  UNION ALL SELECT {segs}, currency, mrr_native AS n0, p_from + 1 AS t, 1 AS dc FROM moved
+  SELECT {at_start}, cur, mrr_native AS n0, p_from AS t, 1 AS dc FROM moved
+  UNION ALL SELECT {at_start}, cur, mrr_native AS n0, p_from + 1 AS t, -1 AS dc FROM moved
+  UNION ALL SELECT {segs}, cur, mrr_native AS n0, p_from AS t, -1 AS dc FROM moved
+  UNION ALL SELECT {segs}, cur, mrr_native AS n0, p_from + 1 AS t, 1 AS dc FROM moved
 )
-SELECT {segs}, currency, n0, 0 AS n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(0 AS BIGINT) AS fx
-FROM deltas GROUP BY {segs}, currency, n0, t
+SELECT {segs}, cur, n0, 0 AS n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(0 AS BIGINT) AS fx
+FROM deltas GROUP BY {segs}, cur, n0, t
 HAVING sum(dc) <> 0
 """
     stage = Stage(batch.table("fxj", scope), sql)
@@ -237,7 +245,7 @@ def window_contribution(frame: Frame, batch: Batch, scope: Scope, window: int) -
     source = batch.source(scope)
     segs = ", ".join(f"x0.{s}" for s in batch.segs)
     pieces = f"""
-SELECT {segs}, x0.currency, x0.mrr_native AS n0, x1.mrr_native AS n1,
+SELECT {segs}, x0.cur, x0.mrr_native AS n0, x1.mrr_native AS n1,
        greatest(x0.p_from, x1.p_from - {w}, {first}) AS t_from,
        least(x0.p_to, x1.p_to - {w}) AS t_to
 FROM {source} x0
@@ -286,7 +294,7 @@ def rollup_stage(frame: Frame, c: Contribution, batch: Batch, name: str) -> Stag
     bridge for movements), so storing it would only cost Spark a job of its own."""
     rest = [k for k in c.keys if k not in batch.segs]
     if rest == list(INTERVAL_TAIL):
-        home = f"(SELECT * FROM {c.name} WHERE currency = '{frame.settings.reporting_currency}')"
+        home = f"(SELECT * FROM {c.name} WHERE cur = {home_code(frame)})"
         sums = [s for s in c.sums if s != "dc"]  # counts are for foreign values only
         return Stage(name, rollup_sql(frame, batch, f"{home} AS h", ["t"], sums), view=True)
     return Stage(name, rollup_sql(frame, batch, c.name, rest, list(c.sums)), view=True)

@@ -4,6 +4,7 @@ recompute the customers it touches (``Scope``) and splice them in. Pure: SQL tex
 from __future__ import annotations
 
 from nrr.core.frame import (
+    MOVEMENT_CODES,
     OPEN,
     WHOLE,
     Frame,
@@ -12,9 +13,12 @@ from nrr.core.frame import (
     churn_reason_expr,
     convert,
     counted_kinds,
+    currency_code,
     date_sql,
     end_expr,
+    home_code,
     key_sql,
+    movement_name,
     mrr_expr,
     to_reporting,
 )
@@ -23,7 +27,8 @@ from nrr.core.segments import code_sql, coded_labels_sql
 
 
 def rates_stage(frame: Frame) -> Stage:
-    """Rates per currency and period, the reporting currency at exactly 1.
+    """Rates per currency (by name and code, ``cur``) and period, the reporting currency at
+    exactly 1.
 
     A period without a given rate takes the latest earlier one, or else the earliest later one
     (so a rates table that starts with the first period still values the period before it).
@@ -45,10 +50,12 @@ WITH given AS (
   FROM grid g JOIN given r ON r.currency = g.currency
   GROUP BY g.currency, g.p
 )
-SELECT n.currency, n.p, r.rate, CAST(r.rate AS DOUBLE) AS rate_f
+SELECT n.currency, {currency_code("n.currency")} AS cur, n.p, r.rate,
+       CAST(r.rate AS DOUBLE) AS rate_f
 FROM nearest n JOIN given r ON r.currency = n.currency AND r.p = n.source_p
 UNION ALL
-SELECT '{cur}' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate, CAST(1 AS DOUBLE) AS rate_f
+SELECT '{cur}' AS currency, {home_code(frame)} AS cur, p, CAST(1 AS DECIMAL(18,10)) AS rate,
+       CAST(1 AS DOUBLE) AS rate_f
 FROM (VALUES {values}) AS ps(p)
 """,
     )
@@ -139,7 +146,7 @@ WITH base AS (
          {p_from} AS p_from, coalesce({p_to}, {OPEN}) AS p_to
   FROM base
 )
-SELECT {key} AS ck, {currency} AS currency, {code_sql("l.plan")} AS plan_code, l.discount,
+SELECT {key} AS ck, {currency_code(currency)} AS cur, {code_sql("l.plan")} AS plan_code, l.discount,
        coalesce(l.churn_reason = 'involuntary', false) AS involuntary, {mrr} AS mrr, l.p_from,
        l.p_to
 FROM ranged l {join}
@@ -162,21 +169,21 @@ def pieces_stage(scope: Scope = WHOLE) -> Stage:
         scope("pieces"),
         f"""
 WITH deltas AS (
-  SELECT ck, currency, p, sum(dv) AS dv, max(inv) AS inv FROM (
-    SELECT ck, currency, p_from AS p, mrr AS dv, 0 AS inv FROM {lines}
+  SELECT ck, cur, p, sum(dv) AS dv, max(inv) AS inv FROM (
+    SELECT ck, cur, p_from AS p, mrr AS dv, 0 AS inv FROM {lines}
     UNION ALL
-    SELECT ck, currency, p_to AS p, -mrr AS dv,
+    SELECT ck, cur, p_to AS p, -mrr AS dv,
            CASE WHEN involuntary THEN 1 ELSE 0 END AS inv
     FROM {lines} WHERE p_to < {OPEN}
   ) AS d
-  GROUP BY ck, currency, p  -- one currency per customer: the same groups as (ck, p)
+  GROUP BY ck, cur, p  -- one currency per customer: the same groups as (ck, p)
 ), running AS (
-  SELECT ck, currency, p AS p_from, lead(p, 1, {OPEN}) OVER w AS p_to, dv, inv,
+  SELECT ck, cur, p AS p_from, lead(p, 1, {OPEN}) OVER w AS p_to, dv, inv,
          sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
   FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
-SELECT ck, currency, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
+SELECT ck, cur, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
        CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native, inv = 1 AS involuntary_end
 FROM running
 """,
@@ -245,38 +252,40 @@ def stretches_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
     rate of the customer's first paying period: exchange rates alone never move a customer from
     one band to another, and a later as-of day never rewrites a band already reported.
     ``involuntary`` marks a churn whose ending lines include one that ended for lack of payment.
+    ``cur`` and ``movement`` are codes (``frame.currency_code``, ``frame.MOVEMENT_CODES``).
     """
     bands = frame.settings.size_bands
     band = " ".join(f"WHEN {{v}} < {b} THEN {i}" for i, b in enumerate(bands))
     band_case = f"CASE {band} ELSE {len(bands)} END"
+    mv = MOVEMENT_CODES
     return Stage(
         scope("stretches"),
         f"""
 WITH firsts AS (
-  SELECT ck, currency, p_from, p_to, mrr_native, prev_native, involuntary_end,
+  SELECT ck, cur, p_from, p_to, mrr_native, prev_native, involuntary_end,
          min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
   FROM {scope("pieces")}
 ), valued AS (
-  SELECT f.ck, f.p_from, f.p_to, f.currency, f.mrr_native, f.prev_native, f.first_paid,
+  SELECT f.ck, f.p_from, f.p_to, f.cur, f.mrr_native, f.prev_native, f.first_paid,
          f.involuntary_end,
          CASE WHEN f.first_paid < f.p_from THEN 1 ELSE 0 END AS ever_before,
-         {to_reporting("f.mrr_native", "rb", "f.currency", frame)} AS v_cohort,
-         {to_reporting("f.prev_native", "rb", "f.currency", frame)} AS v_cohort_prev,
-         {to_reporting("f.prev_native", "rm", "f.currency", frame)} AS a,
-         {to_reporting("f.mrr_native", "rm", "f.currency", frame)} AS c
+         {to_reporting("f.mrr_native", "rb", "f.cur", frame)} AS v_cohort,
+         {to_reporting("f.prev_native", "rb", "f.cur", frame)} AS v_cohort_prev,
+         {to_reporting("f.prev_native", "rm", "f.cur", frame)} AS a,
+         {to_reporting("f.mrr_native", "rm", "f.cur", frame)} AS c
   FROM firsts f
-  JOIN rates rb ON rb.currency = f.currency AND rb.p = coalesce(f.first_paid, f.p_from)
-  JOIN rates rm ON rm.currency = f.currency AND rm.p = f.p_from - 1
+  JOIN rates rb ON rb.cur = f.cur AND rb.p = coalesce(f.first_paid, f.p_from)
+  JOIN rates rm ON rm.cur = f.cur AND rm.p = f.p_from - 1
 )
-SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid, ever_before,
+SELECT ck, p_from, p_to, cur, mrr_native, prev_native, first_paid, ever_before,
        {band_case.format(v="v_cohort")} AS band,
        {band_case.format(v="v_cohort_prev")} AS prev_band, v_cohort,
        CASE WHEN mrr_native = prev_native THEN NULL
-            WHEN prev_native = 0 AND ever_before = 1 THEN 'reactivation'
-            WHEN prev_native = 0 THEN 'new'
-            WHEN mrr_native = 0 THEN 'churn'
-            WHEN c > a THEN 'expansion'
-            WHEN c < a THEN 'contraction' END AS movement,
+            WHEN prev_native = 0 AND ever_before = 1 THEN {mv["reactivation"]}
+            WHEN prev_native = 0 THEN {mv["new"]}
+            WHEN mrr_native = 0 THEN {mv["churn"]}
+            WHEN c > a THEN {mv["expansion"]}
+            WHEN c < a THEN {mv["contraction"]} END AS movement,
        CAST(abs(c - a) AS BIGINT) AS amount, a AS mrr_before, c AS mrr_after,
        mrr_native = 0 AND prev_native > 0 AND involuntary_end AS involuntary
 FROM valued
@@ -290,10 +299,11 @@ def movements_stage() -> Stage:
     ``churn_reason``, or the past-due grace period running out), ``voluntary`` otherwise."""
     return Stage(
         "movements",
-        """
-SELECT s.ck, s.p_from AS p, s.movement, s.amount, s.mrr_before, s.mrr_after,
-       CASE WHEN s.involuntary THEN 'involuntary' WHEN s.movement = 'churn' THEN 'voluntary' END
-         AS churn_reason
+        f"""
+SELECT s.ck, s.p_from AS p, {movement_name("s.movement")} AS movement, s.amount, s.mrr_before,
+       s.mrr_after,
+       CASE WHEN s.involuntary THEN 'involuntary'
+            WHEN s.movement = {MOVEMENT_CODES["churn"]} THEN 'voluntary' END AS churn_reason
 FROM stretches s
 WHERE s.movement IS NOT NULL
 """,
@@ -304,7 +314,6 @@ WHERE s.movement IS NOT NULL
 def fx_movements_stage(frame: Frame) -> Stage:
     """Per customer and period, the exchange-rate effect: listed on demand (drill-downs, exports),
     never scanned by the aggregates, which sum it from value histograms instead."""
-    cur = frame.settings.reporting_currency
     return Stage(
         "fx_movements",
         f"""
@@ -315,9 +324,9 @@ FROM (
          {convert("s.mrr_native", "r1")} AS c
   FROM stretches s
   JOIN periods ps ON ps.p >= s.p_from AND ps.p < s.p_to AND ps.p >= {frame.first_p}
-  JOIN rates r0 ON r0.currency = s.currency AND r0.p = ps.p - 1
-  JOIN rates r1 ON r1.currency = s.currency AND r1.p = ps.p
-  WHERE s.currency <> '{cur}' AND s.mrr_native > 0
+  JOIN rates r0 ON r0.cur = s.cur AND r0.p = ps.p - 1
+  JOIN rates r1 ON r1.cur = s.cur AND r1.p = ps.p
+  WHERE s.cur <> {home_code(frame)} AND s.mrr_native > 0
 ) AS x
 WHERE c <> a
 """,
@@ -347,7 +356,7 @@ def named_stretches_stage() -> Stage:
     """Stretches with the customer's own id and plan, for lists and drill-downs."""
     return Stage(
         "named_stretches",
-        "SELECT k.customer_id, s.*, p.plan FROM stretches s "
+        "SELECT k.customer_id, k.currency, s.*, p.plan FROM stretches s "
         "JOIN customer_keys k ON k.ck = s.ck "
         "LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from",
         view=True,

@@ -9,7 +9,7 @@ stage finishes every dimension of the batch; ``dimension_views`` gives each dime
 from __future__ import annotations
 
 from nrr.core.contributions import FX_SUMS, LEVEL_SUMS, WINDOW_SUMS, Batch, rollup_sql
-from nrr.core.frame import Frame, Stage, convert, ident
+from nrr.core.frame import Frame, Stage, convert, home_code, ident
 from nrr.core.segments import quote
 
 BRIDGE_COLUMNS = (
@@ -42,7 +42,7 @@ def interval_finish(
     grid's segments are those of either part.
     """
     segs, f_segs = ", ".join(batch.segs), ", ".join(f"f.{s}" for s in batch.segs)
-    cur = frame.settings.reporting_currency
+    cur = home_code(frame)
     conv = {
         k: v.format(a=convert("n0", "r"), b=convert("n1", "r"), a_prev=convert("n0", "rp"))
         for k, v in sums.items()
@@ -59,16 +59,16 @@ def interval_finish(
         name,
         f"""
 WITH fintervals AS (
-  SELECT {segs}, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT {segs}, cur, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM {joint} WHERE currency <> '{cur}'
-  WINDOW w AS (PARTITION BY {segs}, currency, n0, n1 ORDER BY t)
+  FROM {joint} WHERE cur <> {cur}
+  WINDOW w AS (PARTITION BY {segs}, cur, n0, n1 ORDER BY t)
 ), fjoint AS (
   SELECT {f_segs}, ps.p + {shift} AS p, {foreign}
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + {rate_shift}
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
+  JOIN rates r ON r.cur = f.cur AND r.p = ps.p + {rate_shift}
+  LEFT JOIN rates rp ON rp.cur = f.cur AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
   GROUP BY {f_segs}, ps.p + {shift}
 ), fsums AS (
@@ -99,10 +99,9 @@ def fx_stage(frame: Frame, batch: Batch) -> Stage:
     """The exchange-rate effect per segment and period: the levels' foreign rows, with the
     moves of ``fx_contribution``."""
     fx, fxc, fxj, lvj = (batch.table(t) for t in ("fx", "fxc", "fxj", "lvj"))
-    columns = ", ".join((*batch.segs, "currency", "n0", "n1", "t", "dc"))
-    cur = frame.settings.reporting_currency
+    columns = ", ".join((*batch.segs, "cur", "n0", "n1", "t", "dc"))
     joint = (
-        f"(SELECT {columns} FROM {lvj} WHERE currency <> '{cur}' "
+        f"(SELECT {columns} FROM {lvj} WHERE cur <> {home_code(frame)} "
         f"UNION ALL SELECT {columns} FROM {fxj}) AS j"
     )
     return interval_finish(frame, batch, fx, fxc, joint, FX_SUMS)

@@ -72,11 +72,35 @@ TOUCHED = Scope(
 OLD = Scope("_old")
 
 
-def to_reporting(n: str, rate: str, currency: str, frame: Frame) -> str:
+def currency_code(text: str) -> str:
+    """A currency's integer code from its (upper-case) name, as the stage tables carry it.
+
+    Grouping, joining and storing a million numbers costs less than the same rows of short text
+    (about 0.07 s of a 1M-customer recompute). ``rates`` has each currency's code (``cur``) beside
+    its name; tables shown to people carry the name."""
+    return f"CAST(hash({text}) >> 1 AS BIGINT)"
+
+
+def home_code(frame: Frame) -> str:
+    """The reporting currency's code (``currency_code``), for comparing with ``cur`` columns."""
+    return currency_code(f"'{frame.settings.reporting_currency}'")
+
+
+# A stretch's movement as the stage tables carry it (a small number, for the reason above);
+# ``movement_name`` gives it back as the word the reports show.
+MOVEMENT_CODES = {"new": 1, "reactivation": 2, "expansion": 3, "contraction": 4, "churn": 5}
+
+
+def movement_name(code: str) -> str:
+    whens = " ".join(f"WHEN {v} THEN '{k}'" for k, v in MOVEMENT_CODES.items())
+    return f"CASE {code} {whens} END"
+
+
+def to_reporting(n: str, rate: str, cur: str, frame: Frame) -> str:
     """Minor units of a currency in minor units of the reporting currency at ``rate`` (a rates
-    row's alias), rounded half away from zero. The reporting currency itself needs no work."""
-    home = frame.settings.reporting_currency
-    return f"CASE WHEN {currency} = '{home}' THEN {n} ELSE {convert(n, rate)} END"
+    row's alias), rounded half away from zero; ``cur`` is the currency's code. The reporting
+    currency itself needs no work."""
+    return f"CASE WHEN {cur} = {home_code(frame)} THEN {n} ELSE {convert(n, rate)} END"
 
 
 def convert(n: str, rate: str) -> str:

@@ -19,6 +19,7 @@ so all of it is at risk, its discounts leaving with it.)
 from __future__ import annotations
 
 from nrr.core.frame import (
+    MOVEMENT_CODES,
     Frame,
     counted_kinds,
     date_sql,
@@ -63,26 +64,27 @@ WITH live AS (
   FROM live WHERE cancels_on IS NOT NULL OR past_due_since IS NOT NULL
   GROUP BY customer_id, currency, rate_p
 ), flagged AS (
-  SELECT l.customer_id, sum({to_reporting("l.mrr", "r", "l.currency", frame)}) AS mrr_at_risk,
+  SELECT l.customer_id, sum({to_reporting("l.mrr", "r", "r.cur", frame)}) AS mrr_at_risk,
          min(l.cancels_on) AS cancels_on, min(l.past_due_since) AS past_due_since,
          min(l.lapses_on) AS lapses_on
   FROM native l JOIN rates r ON r.currency = l.currency AND r.p = l.rate_p
   GROUP BY l.customer_id
 ), downgrades AS (
   SELECT ck, sum(amount) AS downgraded FROM stretches
-  WHERE movement = 'contraction' AND p_from > {p - RECENT_PERIODS[s.period]} AND p_from <= {p}
+  WHERE movement = {MOVEMENT_CODES['contraction']}
+    AND p_from > {p - RECENT_PERIODS[s.period]} AND p_from <= {p}
   GROUP BY ck
 )
-SELECT k.customer_id, n.ck, n.p_from, n.currency,
-       {to_reporting("n.mrr_native", "r", "n.currency", frame)} AS mrr,
+SELECT k.customer_id, n.ck, n.p_from, k.currency,
+       {to_reporting("n.mrr_native", "r", "n.cur", frame)} AS mrr,
        CAST(greatest(least(coalesce(f.mrr_at_risk, 0),
-                           {to_reporting("n.mrr_native", "r", "n.currency", frame)}), 0)
+                           {to_reporting("n.mrr_native", "r", "n.cur", frame)}), 0)
             AS BIGINT) AS mrr_at_risk,
        f.cancels_on, f.past_due_since, f.lapses_on,
        CAST(coalesce(d.downgraded, 0) AS BIGINT) AS downgraded
 FROM stretches n
 JOIN customer_keys k ON k.ck = n.ck
-JOIN rates r ON r.currency = n.currency AND r.p = {p}
+JOIN rates r ON r.cur = n.cur AND r.p = {p}
 LEFT JOIN flagged f ON f.customer_id = k.customer_id
 LEFT JOIN downgrades d ON d.ck = n.ck
 WHERE n.p_from <= {p} AND {p} < n.p_to AND n.mrr_native > 0

@@ -115,6 +115,18 @@ class Results:
                 "(nrr settings --rates-file FILE) or fixed rates"
             )
 
+        # Stage tables tell currencies apart by a 63-bit hash of the name (frame.currency_code):
+        # two sharing one would merge their amounts, so stop instead (never seen: ~1e-15 odds).
+        shared = self.executor.scalar(
+            "SELECT min(currency) FROM rates WHERE cur IN "
+            "(SELECT cur FROM rates GROUP BY cur HAVING count(DISTINCT currency) > 1)"
+        )
+        if shared is not None:
+            raise ValueError(
+                f"currency {shared} shares nrr's internal code with another currency, so their "
+                "amounts cannot be told apart; please report this with the two currency codes"
+            )
+
     def _check_one_currency(self, keys: str = "customer_keys") -> None:
         mixed = self.executor.scalar(f"SELECT min(customer_id) FROM {keys} WHERE mixed_currencies")
         if mixed is not None:
@@ -416,13 +428,13 @@ WITH last AS (
   SELECT ck, arg_max(movement, p) AS last_movement, max(p) AS last_movement_p
   FROM movements GROUP BY ck
 ), names AS ({NAMES})
-SELECT k.customer_id, n.name, s.currency,
+SELECT k.customer_id, n.name, k.currency,
        CASE WHEN s.mrr_native > 0 THEN CAST(round(s.mrr_native * r.rate) AS BIGINT) ELSE 0 END
          AS mrr,
        pl.plan, l.last_movement, l.last_movement_p
 FROM stretches s
 JOIN customer_keys k ON k.ck = s.ck
-JOIN rates r ON r.currency = s.currency AND r.p = $p
+JOIN rates r ON r.cur = s.cur AND r.p = $p
 LEFT JOIN named_plans pl ON pl.ck = s.ck AND pl.p_from = s.p_from
 LEFT JOIN last l ON l.ck = s.ck
 LEFT JOIN names n ON n.customer_id = k.customer_id
@@ -478,7 +490,7 @@ SELECT k.customer_id, s0.seg AS segment,
        CAST(round(coalesce(s1.mrr_native, 0) * r.rate) AS BIGINT) AS mrr_end
 FROM seg_{d} s0
 JOIN customer_keys k ON k.ck = s0.ck
-JOIN rates r ON r.currency = s0.currency AND r.p = ?
+JOIN rates r ON r.cur = s0.cur AND r.p = ?
 LEFT JOIN seg_{d} s1 ON s1.ck = s0.ck AND s1.p_from <= ? AND ? < s1.p_to
 WHERE s0.p_from <= ? AND ? < s0.p_to AND s0.mrr_native > 0
 ORDER BY k.customer_id""",

@@ -14,10 +14,12 @@ WITH given AS (
   FROM grid g JOIN given r ON r.currency = g.currency
   GROUP BY g.currency, g.p
 )
-SELECT n.currency, n.p, r.rate, CAST(r.rate AS DOUBLE) AS rate_f
+SELECT n.currency, CAST(hash(n.currency) >> 1 AS BIGINT) AS cur, n.p, r.rate,
+       CAST(r.rate AS DOUBLE) AS rate_f
 FROM nearest n JOIN given r ON r.currency = n.currency AND r.p = n.source_p
 UNION ALL
-SELECT 'EUR' AS currency, p, CAST(1 AS DECIMAL(18,10)) AS rate, CAST(1 AS DOUBLE) AS rate_f
+SELECT 'EUR' AS currency, CAST(hash('EUR') >> 1 AS BIGINT) AS cur, p, CAST(1 AS DECIMAL(18,10)) AS rate,
+       CAST(1 AS DOUBLE) AS rate_f
 FROM (VALUES (24287), (24288), (24289), (24290), (24291), (24292), (24293), (24294), (24295), (24296), (24297), (24298), (24299), (24300), (24301), (24302), (24303), (24304), (24305), (24306), (24307), (24308), (24309), (24310), (24311), (24312), (24313), (24314), (24315), (24316), (24317), (24318), (24319), (24320), (24321)) AS ps(p)
 
 -- customer_keys
@@ -35,7 +37,7 @@ WITH base AS (
          (year(start_date) * 12 + month(start_date) - 1) AS p_from, coalesce((year(end_eff) * 12 + month(end_eff) - 1), 10000000) AS p_to
   FROM base
 )
-SELECT CAST(hash(l.customer_id) >> 1 AS BIGINT) AS ck, l.currency AS currency, CASE WHEN l.plan IS NOT NULL THEN CAST(hash(l.plan) >> 1 AS BIGINT) END AS plan_code, l.discount,
+SELECT CAST(hash(l.customer_id) >> 1 AS BIGINT) AS ck, CAST(hash(l.currency) >> 1 AS BIGINT) AS cur, CASE WHEN l.plan IS NOT NULL THEN CAST(hash(l.plan) >> 1 AS BIGINT) END AS plan_code, l.discount,
        coalesce(l.churn_reason = 'involuntary', false) AS involuntary, mrr AS mrr, l.p_from,
        l.p_to
 FROM ranged l 
@@ -43,58 +45,59 @@ WHERE l.p_to > l.p_from
 
 -- pieces
 WITH deltas AS (
-  SELECT ck, currency, p, sum(dv) AS dv, max(inv) AS inv FROM (
-    SELECT ck, currency, p_from AS p, mrr AS dv, 0 AS inv FROM lines
+  SELECT ck, cur, p, sum(dv) AS dv, max(inv) AS inv FROM (
+    SELECT ck, cur, p_from AS p, mrr AS dv, 0 AS inv FROM lines
     UNION ALL
-    SELECT ck, currency, p_to AS p, -mrr AS dv,
+    SELECT ck, cur, p_to AS p, -mrr AS dv,
            CASE WHEN involuntary THEN 1 ELSE 0 END AS inv
     FROM lines WHERE p_to < 10000000
   ) AS d
-  GROUP BY ck, currency, p  -- one currency per customer: the same groups as (ck, p)
+  GROUP BY ck, cur, p  -- one currency per customer: the same groups as (ck, p)
 ), running AS (
-  SELECT ck, currency, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to, dv, inv,
+  SELECT ck, cur, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to, dv, inv,
          sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
   FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
-SELECT ck, currency, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
+SELECT ck, cur, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
        CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native, inv = 1 AS involuntary_end
 FROM running
 
 -- stretches
 WITH firsts AS (
-  SELECT ck, currency, p_from, p_to, mrr_native, prev_native, involuntary_end,
+  SELECT ck, cur, p_from, p_to, mrr_native, prev_native, involuntary_end,
          min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
   FROM pieces
 ), valued AS (
-  SELECT f.ck, f.p_from, f.p_to, f.currency, f.mrr_native, f.prev_native, f.first_paid,
+  SELECT f.ck, f.p_from, f.p_to, f.cur, f.mrr_native, f.prev_native, f.first_paid,
          f.involuntary_end,
          CASE WHEN f.first_paid < f.p_from THEN 1 ELSE 0 END AS ever_before,
-         CASE WHEN f.currency = 'EUR' THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rb.rate_f)) < 1e9 AND abs((f.mrr_native * rb.rate_f) - floor((f.mrr_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rb.rate) AS BIGINT) END END AS v_cohort,
-         CASE WHEN f.currency = 'EUR' THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rb.rate_f)) < 1e9 AND abs((f.prev_native * rb.rate_f) - floor((f.prev_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rb.rate) AS BIGINT) END END AS v_cohort_prev,
-         CASE WHEN f.currency = 'EUR' THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rm.rate_f)) < 1e9 AND abs((f.prev_native * rm.rate_f) - floor((f.prev_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rm.rate) AS BIGINT) END END AS a,
-         CASE WHEN f.currency = 'EUR' THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rm.rate_f)) < 1e9 AND abs((f.mrr_native * rm.rate_f) - floor((f.mrr_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rm.rate) AS BIGINT) END END AS c
+         CASE WHEN f.cur = CAST(hash('EUR') >> 1 AS BIGINT) THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rb.rate_f)) < 1e9 AND abs((f.mrr_native * rb.rate_f) - floor((f.mrr_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rb.rate) AS BIGINT) END END AS v_cohort,
+         CASE WHEN f.cur = CAST(hash('EUR') >> 1 AS BIGINT) THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rb.rate_f)) < 1e9 AND abs((f.prev_native * rb.rate_f) - floor((f.prev_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rb.rate) AS BIGINT) END END AS v_cohort_prev,
+         CASE WHEN f.cur = CAST(hash('EUR') >> 1 AS BIGINT) THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rm.rate_f)) < 1e9 AND abs((f.prev_native * rm.rate_f) - floor((f.prev_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rm.rate) AS BIGINT) END END AS a,
+         CASE WHEN f.cur = CAST(hash('EUR') >> 1 AS BIGINT) THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rm.rate_f)) < 1e9 AND abs((f.mrr_native * rm.rate_f) - floor((f.mrr_native * rm.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rm.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rm.rate) AS BIGINT) END END AS c
   FROM firsts f
-  JOIN rates rb ON rb.currency = f.currency AND rb.p = coalesce(f.first_paid, f.p_from)
-  JOIN rates rm ON rm.currency = f.currency AND rm.p = f.p_from - 1
+  JOIN rates rb ON rb.cur = f.cur AND rb.p = coalesce(f.first_paid, f.p_from)
+  JOIN rates rm ON rm.cur = f.cur AND rm.p = f.p_from - 1
 )
-SELECT ck, p_from, p_to, currency, mrr_native, prev_native, first_paid, ever_before,
+SELECT ck, p_from, p_to, cur, mrr_native, prev_native, first_paid, ever_before,
        CASE WHEN v_cohort < 10000 THEN 0 WHEN v_cohort < 50000 THEN 1 WHEN v_cohort < 200000 THEN 2 ELSE 3 END AS band,
        CASE WHEN v_cohort_prev < 10000 THEN 0 WHEN v_cohort_prev < 50000 THEN 1 WHEN v_cohort_prev < 200000 THEN 2 ELSE 3 END AS prev_band, v_cohort,
        CASE WHEN mrr_native = prev_native THEN NULL
-            WHEN prev_native = 0 AND ever_before = 1 THEN 'reactivation'
-            WHEN prev_native = 0 THEN 'new'
-            WHEN mrr_native = 0 THEN 'churn'
-            WHEN c > a THEN 'expansion'
-            WHEN c < a THEN 'contraction' END AS movement,
+            WHEN prev_native = 0 AND ever_before = 1 THEN 2
+            WHEN prev_native = 0 THEN 1
+            WHEN mrr_native = 0 THEN 5
+            WHEN c > a THEN 3
+            WHEN c < a THEN 4 END AS movement,
        CAST(abs(c - a) AS BIGINT) AS amount, a AS mrr_before, c AS mrr_after,
        mrr_native = 0 AND prev_native > 0 AND involuntary_end AS involuntary
 FROM valued
 
 -- movements (view)
-SELECT s.ck, s.p_from AS p, s.movement, s.amount, s.mrr_before, s.mrr_after,
-       CASE WHEN s.involuntary THEN 'involuntary' WHEN s.movement = 'churn' THEN 'voluntary' END
-         AS churn_reason
+SELECT s.ck, s.p_from AS p, CASE s.movement WHEN 1 THEN 'new' WHEN 2 THEN 'reactivation' WHEN 3 THEN 'expansion' WHEN 4 THEN 'contraction' WHEN 5 THEN 'churn' END AS movement, s.amount, s.mrr_before,
+       s.mrr_after,
+       CASE WHEN s.involuntary THEN 'involuntary'
+            WHEN s.movement = 5 THEN 'voluntary' END AS churn_reason
 FROM stretches s
 WHERE s.movement IS NOT NULL
 
@@ -106,9 +109,9 @@ FROM (
          CASE WHEN abs((s.mrr_native * r1.rate_f)) < 1e9 AND abs((s.mrr_native * r1.rate_f) - floor((s.mrr_native * r1.rate_f)) - 0.5) > 1e-6 THEN CAST(round((s.mrr_native * r1.rate_f)) AS BIGINT) ELSE CAST(round(s.mrr_native * r1.rate) AS BIGINT) END AS c
   FROM stretches s
   JOIN periods ps ON ps.p >= s.p_from AND ps.p < s.p_to AND ps.p >= 24288
-  JOIN rates r0 ON r0.currency = s.currency AND r0.p = ps.p - 1
-  JOIN rates r1 ON r1.currency = s.currency AND r1.p = ps.p
-  WHERE s.currency <> 'EUR' AND s.mrr_native > 0
+  JOIN rates r0 ON r0.cur = s.cur AND r0.p = ps.p - 1
+  JOIN rates r1 ON r1.cur = s.cur AND r1.p = ps.p
+  WHERE s.cur <> CAST(hash('EUR') >> 1 AS BIGINT) AND s.mrr_native > 0
 ) AS x
 WHERE c <> a
 
@@ -172,53 +175,53 @@ LEFT JOIN plan_rank rq ON rq.plan_rank = s.prev_rank
 SELECT p.ck, p.p_from, l.label AS plan FROM plans p LEFT JOIN plan_labels l ON l.code = p.plan_code
 
 -- named_stretches (view)
-SELECT k.customer_id, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from
+SELECT k.customer_id, k.currency, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from
 
 -- segs_b0 (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, 0 AS seg0, 0 AS prev_seg0 FROM stretches b
+SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, 0 AS seg0, 0 AS prev_seg0 FROM stretches b
 
 -- lvj_b0
-WITH pieces AS (SELECT seg0, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b0 WHERE mrr_native > 0),
+WITH pieces AS (SELECT seg0, cur, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b0 WHERE mrr_native > 0),
 deltas AS (
-  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 AS mrr, 1 AS customers
-  FROM pieces WHERE currency = 'EUR'
+  SELECT seg0, cur, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 AS mrr, 1 AS customers
+  FROM pieces WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0) AS mrr, -(1) AS customers
-  FROM pieces WHERE currency = 'EUR'
+  SELECT seg0, cur, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0) AS mrr, -(1) AS customers
+  FROM pieces WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS mrr, 0 AS customers
-  FROM pieces WHERE currency <> 'EUR'
+  SELECT seg0, cur, n0, n1, t_from AS t, 1 AS dc, 0 AS mrr, 0 AS customers
+  FROM pieces WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS mrr, 0 AS customers
-  FROM pieces WHERE currency <> 'EUR'
+  SELECT seg0, cur, n0, n1, t_to AS t, -1 AS dc, 0 AS mrr, 0 AS customers
+  FROM pieces WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
 )
-SELECT seg0, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers
-FROM deltas GROUP BY seg0, currency, n0, n1, t
+SELECT seg0, cur, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers
+FROM deltas GROUP BY seg0, cur, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
 
 -- fxj_b0
 WITH moved AS (
   SELECT * FROM segs_b0
-  WHERE mrr_native > 0 AND currency <> 'EUR' AND prev_native > 0 AND (prev_seg0 IS DISTINCT FROM seg0)
+  WHERE mrr_native > 0 AND cur <> CAST(hash('EUR') >> 1 AS BIGINT) AND prev_native > 0 AND (prev_seg0 IS DISTINCT FROM seg0)
 ), deltas AS (
-  SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, currency, mrr_native AS n0, p_from AS t, 1 AS dc FROM moved
-  UNION ALL SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, currency, mrr_native AS n0, p_from + 1 AS t, -1 AS dc FROM moved
-  UNION ALL SELECT seg0, currency, mrr_native AS n0, p_from AS t, -1 AS dc FROM moved
-  UNION ALL SELECT seg0, currency, mrr_native AS n0, p_from + 1 AS t, 1 AS dc FROM moved
+  SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, cur, mrr_native AS n0, p_from AS t, 1 AS dc FROM moved
+  UNION ALL SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, cur, mrr_native AS n0, p_from + 1 AS t, -1 AS dc FROM moved
+  UNION ALL SELECT seg0, cur, mrr_native AS n0, p_from AS t, -1 AS dc FROM moved
+  UNION ALL SELECT seg0, cur, mrr_native AS n0, p_from + 1 AS t, 1 AS dc FROM moved
 )
-SELECT seg0, currency, n0, 0 AS n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(0 AS BIGINT) AS fx
-FROM deltas GROUP BY seg0, currency, n0, t
+SELECT seg0, cur, n0, 0 AS n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(0 AS BIGINT) AS fx
+FROM deltas GROUP BY seg0, cur, n0, t
 HAVING sum(dc) <> 0
 
 -- mvj_b0
-SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers, CAST(sum(CASE WHEN involuntary THEN amount ELSE 0 END) AS BIGINT) AS involuntary_churn
+SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, p_from AS p, CAST(sum(CASE WHEN movement = 1 THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 2 THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 3 THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 4 THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 5 THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 1 THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 2 THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 5 THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers, CAST(sum(CASE WHEN involuntary THEN amount ELSE 0 END) AS BIGINT) AS involuntary_churn
 FROM segs_b0 WHERE movement IS NOT NULL
 GROUP BY CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END, p_from
-HAVING sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN involuntary THEN amount ELSE 0 END) <> 0
+HAVING sum(CASE WHEN movement = 1 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 2 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 3 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 4 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 5 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 1 THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 2 THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 5 THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN involuntary THEN amount ELSE 0 END) <> 0
 
 -- wcj_12_b0
 WITH pieces AS (
-SELECT x0.seg0, x0.currency, x0.mrr_native AS n0, x1.mrr_native AS n1,
+SELECT x0.seg0, x0.cur, x0.mrr_native AS n0, x1.mrr_native AS n1,
        greatest(x0.p_from, x1.p_from - 12, 24288) AS t_from,
        least(x0.p_to, x1.p_to - 12) AS t_to
 FROM segs_b0 x0
@@ -227,49 +230,49 @@ JOIN segs_b0 x1 ON x1.ck = x0.ck AND x1.p_from > x0.p_from
 WHERE x0.mrr_native > 0 AND x0.p_to < 10000000 AND x1.mrr_native <> x0.mrr_native
   AND greatest(x0.p_from, x1.p_from - 12, 24288) < least(x0.p_to, x1.p_to - 12)),
 deltas AS (
-  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers
-  FROM pieces WHERE currency = 'EUR'
+  SELECT seg0, cur, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers
+  FROM pieces WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers
-  FROM pieces WHERE currency = 'EUR'
+  SELECT seg0, cur, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers
+  FROM pieces WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
-  FROM pieces WHERE currency <> 'EUR'
+  SELECT seg0, cur, n0, n1, t_from AS t, 1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
+  FROM pieces WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
-  FROM pieces WHERE currency <> 'EUR'
+  SELECT seg0, cur, n0, n1, t_to AS t, -1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
+  FROM pieces WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
 )
-SELECT seg0, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers
-FROM deltas GROUP BY seg0, currency, n0, n1, t
+SELECT seg0, cur, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers
+FROM deltas GROUP BY seg0, cur, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
 
 -- lvc_b0 (view)
-SELECT 'all' AS dim, 'all' AS seg, x.t, x.mrr, x.customers FROM (SELECT seg0 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x
+SELECT 'all' AS dim, 'all' AS seg, x.t, x.mrr, x.customers FROM (SELECT seg0 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b0 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg0, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x
 
 -- fxc_b0 (view)
-SELECT 'all' AS dim, 'all' AS seg, x.t, x.fx FROM (SELECT seg0 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(fx) <> 0) AS x
+SELECT 'all' AS dim, 'all' AS seg, x.t, x.fx FROM (SELECT seg0 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b0 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg0, t HAVING sum(fx) <> 0) AS x
 
 -- mvc_b0 (view)
 SELECT 'all' AS dim, 'all' AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers, x.involuntary_churn FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers, CAST(sum(involuntary_churn) AS BIGINT) AS involuntary_churn FROM mvj_b0 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0 OR sum(involuntary_churn) <> 0) AS x
 
 -- wcc_12_b0 (view)
-SELECT 'all' AS dim, 'all' AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b0 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x
+SELECT 'all' AS dim, 'all' AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b0 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x
 
 -- seg_all (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, 'all' AS seg, 'all' AS prev_seg FROM segs_b0 b
+SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, 'all' AS seg, 'all' AS prev_seg FROM segs_b0 b
 
 -- levels_b0
 WITH fintervals AS (
-  SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, cur, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM lvj_b0 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY seg0, currency, n0, n1 ORDER BY t)
+  FROM lvj_b0 WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
+  WINDOW w AS (PARTITION BY seg0, cur, n0, n1 ORDER BY t)
 ), fjoint AS (
   SELECT f.seg0, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END)) AS mrr, sum(f.cnt * (1)) AS customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
+  JOIN rates r ON r.cur = f.cur AND r.p = ps.p + 0
+  LEFT JOIN rates rp ON rp.cur = f.cur AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
   GROUP BY f.seg0, ps.p + 0
 ), fsums AS (
@@ -289,16 +292,16 @@ FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
 -- fx_b0
 WITH fintervals AS (
-  SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, cur, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM (SELECT seg0, currency, n0, n1, t, dc FROM lvj_b0 WHERE currency <> 'EUR' UNION ALL SELECT seg0, currency, n0, n1, t, dc FROM fxj_b0) AS j WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY seg0, currency, n0, n1 ORDER BY t)
+  FROM (SELECT seg0, cur, n0, n1, t, dc FROM lvj_b0 WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT) UNION ALL SELECT seg0, cur, n0, n1, t, dc FROM fxj_b0) AS j WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
+  WINDOW w AS (PARTITION BY seg0, cur, n0, n1 ORDER BY t)
 ), fjoint AS (
   SELECT f.seg0, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
+  JOIN rates r ON r.cur = f.cur AND r.p = ps.p + 0
+  LEFT JOIN rates rp ON rp.cur = f.cur AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
   GROUP BY f.seg0, ps.p + 0
 ), fsums AS (
@@ -359,16 +362,16 @@ WHERE p - 1 >= 24288 AND customers_start > 0
 
 -- wchanges_12_b0
 WITH fintervals AS (
-  SELECT seg0, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, cur, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM wcj_12_b0 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY seg0, currency, n0, n1 ORDER BY t)
+  FROM wcj_12_b0 WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
+  WINDOW w AS (PARTITION BY seg0, cur, n0, n1 ORDER BY t)
 ), fjoint AS (
   SELECT f.seg0, ps.p + 12 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END > CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END < CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
+  JOIN rates r ON r.cur = f.cur AND r.p = ps.p + 0
+  LEFT JOIN rates rp ON rp.cur = f.cur AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
   GROUP BY f.seg0, ps.p + 12
 ), fsums AS (
@@ -412,50 +415,50 @@ SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, ex
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_12_b0 WHERE dim = 'all'
 
 -- segs_b1
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, pl.plan_code AS seg0, pl.prev_plan_code AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT CAST(hash(a.customer_id) >> 1 AS BIGINT) AS ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a WHERE a.key = 'country' GROUP BY a.customer_id) AS a2 ON a2.ck = b.ck
+SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, pl.plan_code AS seg0, pl.prev_plan_code AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT CAST(hash(a.customer_id) >> 1 AS BIGINT) AS ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a WHERE a.key = 'country' GROUP BY a.customer_id) AS a2 ON a2.ck = b.ck
 
 -- lvj_b1
-WITH pieces AS (SELECT seg0, seg1, seg2, currency, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b1 WHERE mrr_native > 0),
+WITH pieces AS (SELECT seg0, seg1, seg2, cur, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b1 WHERE mrr_native > 0),
 deltas AS (
-  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 AS mrr, 1 AS customers
-  FROM pieces WHERE currency = 'EUR'
+  SELECT seg0, seg1, seg2, cur, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, n0 AS mrr, 1 AS customers
+  FROM pieces WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0) AS mrr, -(1) AS customers
-  FROM pieces WHERE currency = 'EUR'
+  SELECT seg0, seg1, seg2, cur, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(n0) AS mrr, -(1) AS customers
+  FROM pieces WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, seg1, seg2, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS mrr, 0 AS customers
-  FROM pieces WHERE currency <> 'EUR'
+  SELECT seg0, seg1, seg2, cur, n0, n1, t_from AS t, 1 AS dc, 0 AS mrr, 0 AS customers
+  FROM pieces WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, seg1, seg2, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS mrr, 0 AS customers
-  FROM pieces WHERE currency <> 'EUR'
+  SELECT seg0, seg1, seg2, cur, n0, n1, t_to AS t, -1 AS dc, 0 AS mrr, 0 AS customers
+  FROM pieces WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
 )
-SELECT seg0, seg1, seg2, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers
-FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, n1, t
+SELECT seg0, seg1, seg2, cur, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers
+FROM deltas GROUP BY seg0, seg1, seg2, cur, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(mrr) <> 0 OR sum(customers) <> 0
 
 -- fxj_b1
 WITH moved AS (
   SELECT * FROM segs_b1
-  WHERE mrr_native > 0 AND currency <> 'EUR' AND prev_native > 0 AND (prev_seg0 IS DISTINCT FROM seg0 OR prev_seg1 IS DISTINCT FROM seg1 OR prev_seg2 IS DISTINCT FROM seg2)
+  WHERE mrr_native > 0 AND cur <> CAST(hash('EUR') >> 1 AS BIGINT) AND prev_native > 0 AND (prev_seg0 IS DISTINCT FROM seg0 OR prev_seg1 IS DISTINCT FROM seg1 OR prev_seg2 IS DISTINCT FROM seg2)
 ), deltas AS (
-  SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, currency, mrr_native AS n0, p_from AS t, 1 AS dc FROM moved
-  UNION ALL SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, currency, mrr_native AS n0, p_from + 1 AS t, -1 AS dc FROM moved
-  UNION ALL SELECT seg0, seg1, seg2, currency, mrr_native AS n0, p_from AS t, -1 AS dc FROM moved
-  UNION ALL SELECT seg0, seg1, seg2, currency, mrr_native AS n0, p_from + 1 AS t, 1 AS dc FROM moved
+  SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, cur, mrr_native AS n0, p_from AS t, 1 AS dc FROM moved
+  UNION ALL SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, cur, mrr_native AS n0, p_from + 1 AS t, -1 AS dc FROM moved
+  UNION ALL SELECT seg0, seg1, seg2, cur, mrr_native AS n0, p_from AS t, -1 AS dc FROM moved
+  UNION ALL SELECT seg0, seg1, seg2, cur, mrr_native AS n0, p_from + 1 AS t, 1 AS dc FROM moved
 )
-SELECT seg0, seg1, seg2, currency, n0, 0 AS n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(0 AS BIGINT) AS fx
-FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, t
+SELECT seg0, seg1, seg2, cur, n0, 0 AS n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(0 AS BIGINT) AS fx
+FROM deltas GROUP BY seg0, seg1, seg2, cur, n0, t
 HAVING sum(dc) <> 0
 
 -- mvj_b1
-SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, p_from AS p, CAST(sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers, CAST(sum(CASE WHEN involuntary THEN amount ELSE 0 END) AS BIGINT) AS involuntary_churn
+SELECT CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END AS seg0, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END AS seg1, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END AS seg2, p_from AS p, CAST(sum(CASE WHEN movement = 1 THEN amount ELSE 0 END) AS BIGINT) AS new, CAST(sum(CASE WHEN movement = 2 THEN amount ELSE 0 END) AS BIGINT) AS reactivation, CAST(sum(CASE WHEN movement = 3 THEN amount ELSE 0 END) AS BIGINT) AS expansion, CAST(sum(CASE WHEN movement = 4 THEN amount ELSE 0 END) AS BIGINT) AS contraction, CAST(sum(CASE WHEN movement = 5 THEN amount ELSE 0 END) AS BIGINT) AS churn, CAST(sum(CASE WHEN movement = 1 THEN 1 ELSE 0 END) AS BIGINT) AS new_customers, CAST(sum(CASE WHEN movement = 2 THEN 1 ELSE 0 END) AS BIGINT) AS reactivated_customers, CAST(sum(CASE WHEN movement = 5 THEN 1 ELSE 0 END) AS BIGINT) AS churned_customers, CAST(sum(CASE WHEN involuntary THEN amount ELSE 0 END) AS BIGINT) AS involuntary_churn
 FROM segs_b1 WHERE movement IS NOT NULL
 GROUP BY CASE WHEN prev_native > 0 THEN prev_seg0 ELSE seg0 END, CASE WHEN prev_native > 0 THEN prev_seg1 ELSE seg1 END, CASE WHEN prev_native > 0 THEN prev_seg2 ELSE seg2 END, p_from
-HAVING sum(CASE WHEN movement = 'new' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'expansion' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'contraction' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'new' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'reactivation' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 'churn' THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN involuntary THEN amount ELSE 0 END) <> 0
+HAVING sum(CASE WHEN movement = 1 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 2 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 3 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 4 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 5 THEN amount ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 1 THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 2 THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN movement = 5 THEN 1 ELSE 0 END) <> 0 OR sum(CASE WHEN involuntary THEN amount ELSE 0 END) <> 0
 
 -- wcj_12_b1
 WITH pieces AS (
-SELECT x0.seg0, x0.seg1, x0.seg2, x0.currency, x0.mrr_native AS n0, x1.mrr_native AS n1,
+SELECT x0.seg0, x0.seg1, x0.seg2, x0.cur, x0.mrr_native AS n0, x1.mrr_native AS n1,
        greatest(x0.p_from, x1.p_from - 12, 24288) AS t_from,
        least(x0.p_to, x1.p_to - 12) AS t_to
 FROM segs_b1 x0
@@ -464,20 +467,20 @@ JOIN segs_b1 x1 ON x1.ck = x0.ck AND x1.p_from > x0.p_from
 WHERE x0.mrr_native > 0 AND x0.p_to < 10000000 AND x1.mrr_native <> x0.mrr_native
   AND greatest(x0.p_from, x1.p_from - 12, 24288) < least(x0.p_to, x1.p_to - 12)),
 deltas AS (
-  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers
-  FROM pieces WHERE currency = 'EUR'
+  SELECT seg0, seg1, seg2, cur, 0 AS n0, 0 AS n1, t_from AS t, 0 AS dc, CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END AS expansion, CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END AS contraction, CASE WHEN n1 = 0 THEN n0 ELSE 0 END AS churn, CASE WHEN n1 = 0 THEN 1 ELSE 0 END AS churned_customers
+  FROM pieces WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, seg1, seg2, currency, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers
-  FROM pieces WHERE currency = 'EUR'
+  SELECT seg0, seg1, seg2, cur, 0 AS n0, 0 AS n1, t_to AS t, 0 AS dc, -(CASE WHEN n1 > 0 AND n1 > n0 THEN n1 - n0 ELSE 0 END) AS expansion, -(CASE WHEN n1 > 0 AND n1 < n0 THEN n0 - n1 ELSE 0 END) AS contraction, -(CASE WHEN n1 = 0 THEN n0 ELSE 0 END) AS churn, -(CASE WHEN n1 = 0 THEN 1 ELSE 0 END) AS churned_customers
+  FROM pieces WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, seg1, seg2, currency, n0, n1, t_from AS t, 1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
-  FROM pieces WHERE currency <> 'EUR'
+  SELECT seg0, seg1, seg2, cur, n0, n1, t_from AS t, 1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
+  FROM pieces WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
   UNION ALL
-  SELECT seg0, seg1, seg2, currency, n0, n1, t_to AS t, -1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
-  FROM pieces WHERE currency <> 'EUR'
+  SELECT seg0, seg1, seg2, cur, n0, n1, t_to AS t, -1 AS dc, 0 AS expansion, 0 AS contraction, 0 AS churn, 0 AS churned_customers
+  FROM pieces WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
 )
-SELECT seg0, seg1, seg2, currency, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers
-FROM deltas GROUP BY seg0, seg1, seg2, currency, n0, n1, t
+SELECT seg0, seg1, seg2, cur, n0, n1, t, CAST(sum(dc) AS BIGINT) AS dc, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers
+FROM deltas GROUP BY seg0, seg1, seg2, cur, n0, n1, t
 HAVING sum(dc) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0
 
 -- labels_b1
@@ -486,18 +489,18 @@ UNION ALL
 SELECT 'country' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT value AS label FROM customer_attributes WHERE key = 'country' AND value IS NOT NULL) AS d
 
 -- lvc_b1 (view)
-SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.mrr, x.customers FROM (SELECT seg0 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.mrr, x.customers FROM (SELECT seg0 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg0, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.mrr, x.customers FROM (SELECT seg1 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE currency = 'EUR') AS h GROUP BY seg1, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.mrr, x.customers FROM (SELECT seg1 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg1, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.mrr, x.customers FROM (SELECT seg2 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.mrr, x.customers FROM (SELECT seg2 AS code, t, CAST(sum(mrr) AS BIGINT) AS mrr, CAST(sum(customers) AS BIGINT) AS customers FROM (SELECT * FROM lvj_b1 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg2, t HAVING sum(mrr) <> 0 OR sum(customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- fxc_b1 (view)
-SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.fx FROM (SELECT seg0 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.fx FROM (SELECT seg0 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg0, t HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.fx FROM (SELECT seg1 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg1, t HAVING sum(fx) <> 0) AS x 
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.fx FROM (SELECT seg1 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg1, t HAVING sum(fx) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.fx FROM (SELECT seg2 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.fx FROM (SELECT seg2 AS code, t, CAST(sum(fx) AS BIGINT) AS fx FROM (SELECT * FROM fxj_b1 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg2, t HAVING sum(fx) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- mvc_b1 (view)
 SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers, x.involuntary_churn FROM (SELECT seg0 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers, CAST(sum(involuntary_churn) AS BIGINT) AS involuntary_churn FROM mvj_b1 GROUP BY seg0, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0 OR sum(involuntary_churn) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
@@ -507,33 +510,33 @@ UNION ALL
 SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.p, x.new, x.reactivation, x.expansion, x.contraction, x.churn, x.new_customers, x.reactivated_customers, x.churned_customers, x.involuntary_churn FROM (SELECT seg2 AS code, p, CAST(sum(new) AS BIGINT) AS new, CAST(sum(reactivation) AS BIGINT) AS reactivation, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(new_customers) AS BIGINT) AS new_customers, CAST(sum(reactivated_customers) AS BIGINT) AS reactivated_customers, CAST(sum(churned_customers) AS BIGINT) AS churned_customers, CAST(sum(involuntary_churn) AS BIGINT) AS involuntary_churn FROM mvj_b1 GROUP BY seg2, p HAVING sum(new) <> 0 OR sum(reactivation) <> 0 OR sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(new_customers) <> 0 OR sum(reactivated_customers) <> 0 OR sum(churned_customers) <> 0 OR sum(involuntary_churn) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- wcc_12_b1 (view)
-SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
+SELECT 'plan' AS dim, coalesce(l.label, '(none)') AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg0 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg0, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'plan' AND l.code = x.code
 UNION ALL
-SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg1 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg1, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
+SELECT 'size' AS dim, CASE WHEN x.code = 0 THEN '< 100' WHEN x.code = 1 THEN '100–500' WHEN x.code = 2 THEN '500–2,000' WHEN x.code = 3 THEN '≥ 2,000' END AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg1 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg1, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x 
 UNION ALL
-SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg2 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE currency = 'EUR') AS h GROUP BY seg2, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
+SELECT 'country' AS dim, coalesce(l.label, '(unknown)') AS seg, x.t, x.expansion, x.contraction, x.churn, x.churned_customers FROM (SELECT seg2 AS code, t, CAST(sum(expansion) AS BIGINT) AS expansion, CAST(sum(contraction) AS BIGINT) AS contraction, CAST(sum(churn) AS BIGINT) AS churn, CAST(sum(churned_customers) AS BIGINT) AS churned_customers FROM (SELECT * FROM wcj_12_b1 WHERE cur = CAST(hash('EUR') >> 1 AS BIGINT)) AS h GROUP BY seg2, t HAVING sum(expansion) <> 0 OR sum(contraction) <> 0 OR sum(churn) <> 0 OR sum(churned_customers) <> 0) AS x LEFT JOIN labels_b1 l ON l.dim = 'country' AND l.code = x.code
 
 -- seg_plan (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, coalesce(l0.label, '(none)') AS seg, coalesce(l1.label, '(none)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'plan' AND l0.code = b.seg0 LEFT JOIN labels_b1 l1 ON l1.dim = 'plan' AND l1.code = b.prev_seg0
+SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, coalesce(l0.label, '(none)') AS seg, coalesce(l1.label, '(none)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'plan' AND l0.code = b.seg0 LEFT JOIN labels_b1 l1 ON l1.dim = 'plan' AND l1.code = b.prev_seg0
 
 -- seg_size (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, CASE WHEN b.seg1 = 0 THEN '< 100' WHEN b.seg1 = 1 THEN '100–500' WHEN b.seg1 = 2 THEN '500–2,000' WHEN b.seg1 = 3 THEN '≥ 2,000' END AS seg, CASE WHEN b.prev_seg1 = 0 THEN '< 100' WHEN b.prev_seg1 = 1 THEN '100–500' WHEN b.prev_seg1 = 2 THEN '500–2,000' WHEN b.prev_seg1 = 3 THEN '≥ 2,000' END AS prev_seg FROM segs_b1 b
+SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, CASE WHEN b.seg1 = 0 THEN '< 100' WHEN b.seg1 = 1 THEN '100–500' WHEN b.seg1 = 2 THEN '500–2,000' WHEN b.seg1 = 3 THEN '≥ 2,000' END AS seg, CASE WHEN b.prev_seg1 = 0 THEN '< 100' WHEN b.prev_seg1 = 1 THEN '100–500' WHEN b.prev_seg1 = 2 THEN '500–2,000' WHEN b.prev_seg1 = 3 THEN '≥ 2,000' END AS prev_seg FROM segs_b1 b
 
 -- seg_country (view)
-SELECT b.ck, b.p_from, b.p_to, b.currency, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, coalesce(l0.label, '(unknown)') AS seg, coalesce(l1.label, '(unknown)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'country' AND l0.code = b.seg2 LEFT JOIN labels_b1 l1 ON l1.dim = 'country' AND l1.code = b.prev_seg2
+SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, coalesce(l0.label, '(unknown)') AS seg, coalesce(l1.label, '(unknown)') AS prev_seg FROM segs_b1 b LEFT JOIN labels_b1 l0 ON l0.dim = 'country' AND l0.code = b.seg2 LEFT JOIN labels_b1 l1 ON l1.dim = 'country' AND l1.code = b.prev_seg2
 
 -- levels_b1
 WITH fintervals AS (
-  SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, seg1, seg2, cur, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM lvj_b1 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY seg0, seg1, seg2, currency, n0, n1 ORDER BY t)
+  FROM lvj_b1 WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
+  WINDOW w AS (PARTITION BY seg0, seg1, seg2, cur, n0, n1 ORDER BY t)
 ), fjoint AS (
   SELECT f.seg0, f.seg1, f.seg2, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END)) AS mrr, sum(f.cnt * (1)) AS customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
+  JOIN rates r ON r.cur = f.cur AND r.p = ps.p + 0
+  LEFT JOIN rates rp ON rp.cur = f.cur AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
   GROUP BY f.seg0, f.seg1, f.seg2, ps.p + 0
 ), fsums AS (
@@ -557,16 +560,16 @@ FROM home h LEFT JOIN fsums x ON x.dim = h.dim AND x.seg = h.seg AND x.p = h.p
 
 -- fx_b1
 WITH fintervals AS (
-  SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, seg1, seg2, cur, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM (SELECT seg0, seg1, seg2, currency, n0, n1, t, dc FROM lvj_b1 WHERE currency <> 'EUR' UNION ALL SELECT seg0, seg1, seg2, currency, n0, n1, t, dc FROM fxj_b1) AS j WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY seg0, seg1, seg2, currency, n0, n1 ORDER BY t)
+  FROM (SELECT seg0, seg1, seg2, cur, n0, n1, t, dc FROM lvj_b1 WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT) UNION ALL SELECT seg0, seg1, seg2, cur, n0, n1, t, dc FROM fxj_b1) AS j WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
+  WINDOW w AS (PARTITION BY seg0, seg1, seg2, cur, n0, n1 ORDER BY t)
 ), fjoint AS (
   SELECT f.seg0, f.seg1, f.seg2, ps.p + 0 AS p, sum(f.cnt * (CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * rp.rate_f)) < 1e9 AND abs((n0 * rp.rate_f) - floor((n0 * rp.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * rp.rate_f)) AS BIGINT) ELSE CAST(round(n0 * rp.rate) AS BIGINT) END)) AS fx
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
+  JOIN rates r ON r.cur = f.cur AND r.p = ps.p + 0
+  LEFT JOIN rates rp ON rp.cur = f.cur AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
   GROUP BY f.seg0, f.seg1, f.seg2, ps.p + 0
 ), fsums AS (
@@ -630,16 +633,16 @@ WHERE p - 1 >= 24288 AND customers_start > 0
 
 -- wchanges_12_b1
 WITH fintervals AS (
-  SELECT seg0, seg1, seg2, currency, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
+  SELECT seg0, seg1, seg2, cur, n0, n1, t AS t_from, lead(t) OVER w AS t_to,
          sum(dc) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt
-  FROM wcj_12_b1 WHERE currency <> 'EUR'
-  WINDOW w AS (PARTITION BY seg0, seg1, seg2, currency, n0, n1 ORDER BY t)
+  FROM wcj_12_b1 WHERE cur <> CAST(hash('EUR') >> 1 AS BIGINT)
+  WINDOW w AS (PARTITION BY seg0, seg1, seg2, cur, n0, n1 ORDER BY t)
 ), fjoint AS (
   SELECT f.seg0, f.seg1, f.seg2, ps.p + 12 AS p, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END > CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END - CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS expansion, sum(f.cnt * (CASE WHEN n1 > 0 AND CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END < CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END - CASE WHEN abs((n1 * r.rate_f)) < 1e9 AND abs((n1 * r.rate_f) - floor((n1 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n1 * r.rate_f)) AS BIGINT) ELSE CAST(round(n1 * r.rate) AS BIGINT) END ELSE 0 END)) AS contraction, sum(f.cnt * (CASE WHEN n1 = 0 THEN CASE WHEN abs((n0 * r.rate_f)) < 1e9 AND abs((n0 * r.rate_f) - floor((n0 * r.rate_f)) - 0.5) > 1e-6 THEN CAST(round((n0 * r.rate_f)) AS BIGINT) ELSE CAST(round(n0 * r.rate) AS BIGINT) END ELSE 0 END)) AS churn, sum(f.cnt * (CASE WHEN n1 = 0 THEN 1 ELSE 0 END)) AS churned_customers
   FROM fintervals f
   JOIN periods ps ON ps.p >= f.t_from AND ps.p < f.t_to
-  JOIN rates r ON r.currency = f.currency AND r.p = ps.p + 0
-  LEFT JOIN rates rp ON rp.currency = f.currency AND rp.p = ps.p - 1
+  JOIN rates r ON r.cur = f.cur AND r.p = ps.p + 0
+  LEFT JOIN rates rp ON rp.cur = f.cur AND rp.p = ps.p - 1
   WHERE f.cnt <> 0 AND f.t_to IS NOT NULL
   GROUP BY f.seg0, f.seg1, f.seg2, ps.p + 12
 ), fsums AS (
