@@ -224,11 +224,15 @@ def duckdb_report(company: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _apply_delta(con: duckdb.DuckDBPyConnection, company: Path) -> None:
+    """The month's rows stored as an import stores them: one transaction, then a checkpoint
+    (``publish_snapshot``). Without it DuckDB checkpoints on a later commit of its choosing, which
+    put 0.05-0.33 s of writing the stored lines inside the timed update."""
     delta = f"read_parquet('{company}/revenue_lines_delta.parquet')"
     con.execute("BEGIN TRANSACTION")
     con.execute(f"DELETE FROM revenue_lines WHERE line_id IN (SELECT line_id FROM {delta})")
     con.execute(f"INSERT INTO revenue_lines SELECT * FROM {delta}").fetchall()
     con.execute("COMMIT")
+    con.execute("CHECKPOINT").fetchall()
 
 
 def duckdb_incremental(company: Path, args: argparse.Namespace) -> dict[str, Any]:
