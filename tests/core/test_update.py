@@ -271,3 +271,28 @@ def test_two_segment_names_sharing_a_code_stop_the_computation() -> None:
             res._check_codes(res._batches)
         con.execute(f"DELETE FROM {table} WHERE label = 'zz-impostor'")
     res._check_codes(res._batches)
+
+
+def _ghost_takes_c00s_key(column: str) -> str:
+    return f"CAST(hash(CASE WHEN {column} = 'ghost' THEN 'c00' ELSE {column} END) >> 1 AS BIGINT)"
+
+
+def test_an_attribute_only_id_sharing_a_key_is_numbered_instead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An id with attributes but no lines ('ghost') whose hash is a billed customer's would
+    repeat that customer's stretches under its own country: the ids are numbered instead."""
+    rows, attrs = _company(0)
+    attrs.append(("ghost", "country", "FR"))
+    lines, attributes = _frames(rows, attrs)
+    rates = rates_table(RATES)
+    hashed = compute_frames(lines, as_of=A, attributes=attributes, rates=rates)
+    hashed.prepare(("all", *DIMENSIONS))
+    expected = _tables(hashed)
+    monkeypatch.setattr("nrr.core.contributions.key_sql", _ghost_takes_c00s_key)
+    shared = compute_frames(lines, as_of=A, attributes=attributes, rates=rates)
+    shared.customer_list()
+    shared.prepare(("all", *DIMENSIONS))
+    assert shared.frame is not None and not shared.frame.hashed_keys
+    assert _tables(shared) == expected
+    assert "FR" not in {r["segment"] for r in shared.bridge("country").to_pylist()}

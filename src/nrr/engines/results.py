@@ -196,7 +196,37 @@ class Results:
         for stage in pipeline.batch_stages(self.frame, batch):
             self.executor.run(stage)
         self._batches.append(batch)
+        if self.frame.hashed_keys and self._attribute_keys_shared(batch):
+            self._renumber()
+            return
         self._check_codes([batch])
+
+    def _attribute_keys_shared(self, batch: pipeline.Batch) -> bool:
+        """The whole base finds a customer's attributes by hashing its id (``segs_stage``). An id
+        with attributes but no lines is not among the keys checked for sharing; if it shared a
+        billed customer's key, its row would repeat that customer's stretches in the segment
+        table, so the table would have more rows than the stretches."""
+        if all(d in BUILTIN_DIMENSIONS for d in batch.dimensions):
+            return False
+        return bool(
+            self.executor.scalar(
+                f"SELECT (SELECT count(*) FROM {batch.table('segs')}) "
+                "- (SELECT count(*) FROM stretches)"
+            )
+        )
+
+    def _renumber(self) -> None:
+        """Everything again with the ids numbered instead of hashed (as for billed ids that share
+        a key), with the dimensions and plans computed so far."""
+        assert self.frame is not None
+        dimensions = [d for b in self._batches for d in b.dimensions]
+        plans = self._plans
+        self.frame = replace(self.frame, hashed_keys=False)
+        self._batches, self._plans = [], False
+        self._run_base(self.frame)
+        if plans:
+            self._ensure_plans()
+        self.prepare(dimensions)
 
     def _ensure(self, dimension: str) -> str:
         self.prepare([dimension])
