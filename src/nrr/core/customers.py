@@ -114,9 +114,9 @@ CROSS JOIN (SELECT coalesce(max(ck), 0) AS top FROM customer_keys) AS m
 def lines_stage(frame: Frame, scope: Scope = WHOLE) -> Stage:
     """Counted lines as period ranges ``[p_from, p_to)``; open or future ends run to ``OPEN``.
 
-    The plan travels as its code and the churn reason as a flag (``involuntary``): a million
-    rows of text cost far more to store and compare than numbers (plans 0.29 → 0.24 s and the
-    stage itself 0.12 → 0.10 s at 1M customers)."""
+    The plan and the currency travel as codes and the churn reason as a flag (``involuntary``):
+    a million rows of text cost far more to store and compare than numbers (plans 0.29 → 0.24 s
+    and the stage itself 0.12 → 0.10 s at 1M customers)."""
     s = frame.settings
     as_of = date_sql(frame.as_of)
     p_from = index_sql("start_date", s.period)
