@@ -296,3 +296,22 @@ def test_an_attribute_only_id_sharing_a_key_is_numbered_instead(
     assert shared.frame is not None and not shared.frame.hashed_keys
     assert _tables(shared) == expected
     assert "FR" not in {r["segment"] for r in shared.bridge("country").to_pylist()}
+
+
+def test_two_values_of_one_attribute_count_the_customer_once() -> None:
+    """A customer's country from two sources (or twice from one): the larger value counts, the
+    customer's stretches once, as when each customer has one value."""
+    rows, attrs = _company(0)
+    lines, attributes = _frames(rows, attrs)
+    rates = rates_table(RATES)
+    expected = _tables(compute_frames(lines, as_of=A, attributes=attributes, rates=rates))
+    # c00's country again, under a value that sorts first (so the larger one still wins)
+    c00 = next(v for c, k, v in attrs if c == "c00")
+    again = attributes_table([("c00", "country", "AA")])
+    for source in ("stripe", "test"):  # two sources; one source giving it twice
+        extra = again.set_column(3, "source", pa.array([source]))
+        both = pa.concat_tables([attributes, extra])
+        res = compute_frames(lines, as_of=A, attributes=both, rates=rates)
+        assert res.frame is not None and res.frame.one_source_attributes == (source == "test")
+        assert _tables(res) == expected, source
+        assert c00 in {r["segment"] for r in res.bridge("country").to_pylist()}

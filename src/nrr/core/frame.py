@@ -29,6 +29,9 @@ class Frame:
     # Customer keys are a hash of the id (no sort, no join to find them); ``False`` numbers the
     # ids in order instead, for the rare data where two ids share a hash (see ``keys_stage``).
     hashed_keys: bool = True
+    # Every customer attribute comes from one source, where each customer has one value per key
+    # (as the store keeps them), so the whole base reads an attribute without grouping it.
+    one_source_attributes: bool = False
 
     @property
     def last_p(self) -> int:

@@ -47,6 +47,7 @@ def segment_columns(
     keys: str = "customer_keys",
     alias: str = "a",
     key: str | None = None,
+    grouped: bool = True,
 ) -> tuple[str, str, str]:
     """(segment code, previous segment's code, join clause) for a dimension over ``stretches b``.
 
@@ -56,7 +57,8 @@ def segment_columns(
     names an attribute's join, so several can be joined at once. Plans carry their codes.
     ``key``, where given, computes an attribute row's customer key from ``a.customer_id``
     (hashed keys): grouping the attributes by the id then needs no join of a million ids to
-    ``keys`` (0.43 → 0.36 s for the segment table at 1M customers).
+    ``keys`` (0.43 → 0.36 s for the segment table at 1M customers); with ``grouped`` off (one
+    value per customer and key) it reads the rows as they are (0.05 s less).
     """
     if dimension == "all":
         return "0", "0", ""
@@ -65,14 +67,16 @@ def segment_columns(
         return "pl.plan_code", "pl.prev_plan_code", join
     if dimension == "size":
         return "b.band", "b.prev_band", ""
-    ck, find, group = key, "", "a.customer_id"
+    src, where = "FROM customer_attributes a", f"WHERE a.key = {quote(dimension)}"
     if key is None:
-        ck, find, group = "k.ck", f"JOIN {keys} k ON k.customer_id = a.customer_id ", "k.ck"
-    join = (
-        f"LEFT JOIN (SELECT {ck} AS ck, {code_sql('max(a.value)')} AS code "
-        f"FROM customer_attributes a {find}"
-        f"WHERE a.key = {quote(dimension)} GROUP BY {group}) AS {alias} ON {alias}.ck = b.ck"
-    )
+        src += f" JOIN {keys} k ON k.customer_id = a.customer_id"
+        rows = f"SELECT k.ck, {code_sql('max(a.value)')} AS code {src} {where} GROUP BY k.ck"
+    elif grouped:
+        code = code_sql("max(a.value)")
+        rows = f"SELECT {key} AS ck, {code} AS code {src} {where} GROUP BY a.customer_id"
+    else:
+        rows = f"SELECT {key} AS ck, {code_sql('a.value')} AS code {src} {where}"
+    join = f"LEFT JOIN ({rows}) AS {alias} ON {alias}.ck = b.ck"
     return f"{alias}.code", f"{alias}.code", join
 
 

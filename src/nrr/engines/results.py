@@ -70,7 +70,9 @@ class Results:
         self._plans = False
         self._recent: Recent[pa.Table] = Recent(16)  # drill-downs ask per figure, per period
         first = executor.scalar(pipeline.first_period_sql(settings, as_of))
-        self.frame = None if first is None else pipeline.Frame(settings, as_of, int(str(first)))
+        self.frame = None if first is None else pipeline.Frame(
+            settings, as_of, int(str(first)), one_source_attributes=self._one_source()
+        )
         if self.frame is None:
             return
         self._register_rates(self.frame)
@@ -90,6 +92,13 @@ class Results:
                 self._check_one_currency()
                 self._check_rates()
         return True
+
+    def _one_source(self) -> bool:
+        """Customer attributes come from one source (then each customer has one value per key,
+        or the segment table shows otherwise: ``_attribute_keys_shared``)."""
+        return bool(
+            self.executor.scalar("SELECT count(DISTINCT source) <= 1 FROM customer_attributes")
+        )
 
     def _collided(self, keys: str) -> bool:
         return bool(self.executor.scalar(f"SELECT count(*) - count(DISTINCT ck) FROM {keys}"))
@@ -205,7 +214,9 @@ class Results:
         """The whole base finds a customer's attributes by hashing its id (``segs_stage``). An id
         with attributes but no lines is not among the keys checked for sharing; if it shared a
         billed customer's key, its row would repeat that customer's stretches in the segment
-        table, so the table would have more rows than the stretches."""
+        table, so the table would have more rows than the stretches. So would a customer with two
+        values for one key where attributes are read ungrouped (``one_source_attributes``): the
+        numbered path groups them."""
         if all(d in BUILTIN_DIMENSIONS for d in batch.dimensions):
             return False
         return bool(
@@ -249,7 +260,7 @@ class Results:
         if splicer is None or old is None or first is None or int(str(first)) != old.first_p:
             self._recompute(as_of)
             return False
-        frame = replace(old, as_of=as_of)
+        frame = replace(old, as_of=as_of, one_source_attributes=self._one_source())
         splicer.execute("CREATE OR REPLACE TEMP TABLE rates_before AS SELECT * FROM rates")
         self._register_rates(frame)
         for stage in pipeline.frame_stages(frame):
