@@ -391,6 +391,28 @@ def test_a_stretch_takes_the_plan_of_its_largest_line_first_by_name_on_a_tie():
                      (2, "Mid"): (0, 0, 150_00)}  # fmt: skip
 
 
+def test_a_customer_on_one_plan_has_it_only_while_a_plan_line_counts():
+    """Pro from January to March, nothing in April and May, Pro again from June; a free line
+    (MRR 0) still puts its customer on its plan; a discount alone does not."""
+    rows = [
+        line("A", D(2025, 1, 1), D(2025, 4, 1), 100_00, plan="Pro"),
+        line("A", D(2025, 6, 1), None, 100_00, plan="Pro"),
+        line("F", D(2025, 1, 1), None, 0, plan="Free"),
+        line("F", D(2025, 3, 1), D(2025, 5, 1), -10_00, kind="discount",
+             discount_duration="forever", plan="Promo"),
+    ]  # fmt: skip
+    res = compute_frames(lines_table(rows), as_of=D(2025, 7, 31))
+    plans = [r["plan"] for r in res.customer_timeline("A").to_pylist()]
+    assert plans == ["Pro", "Pro", "Pro", None, None, "Pro", "Pro"]
+    assert {r["plan"] for r in res.customer_timeline("F").to_pylist()} == {"Free"}
+    listed = {r["customer_id"]: r["plan"] for r in res.customer_list().to_pylist()}
+    assert listed == {"A": "Pro", "F": "Free"}
+    # A's churn in April and its return in June are Pro's, the plan before and after the gap
+    moved = {(r["p"] - month(2025, 1), r["segment"]): (r["churn"], r["reactivation"])
+             for r in res.bridge("plan").to_pylist() if r["churn"] or r["reactivation"]}  # fmt: skip
+    assert moved == {(3, "Pro"): (100_00, 0), (5, "Pro"): (0, 100_00)}
+
+
 def test_segments_sum_to_the_total():
     res = _segmented()
     for by in ("plan", "size", "country"):
