@@ -408,8 +408,9 @@ def test_a_customer_on_one_plan_has_it_only_while_a_plan_line_counts():
     listed = {r["customer_id"]: r["plan"] for r in res.customer_list().to_pylist()}
     assert listed == {"A": "Pro", "F": "Free"}
     # A's churn in April and its return in June are Pro's, the plan before and after the gap
+    rows_by_plan = res.bridge("plan").to_pylist()
     moved = {(r["p"] - month(2025, 1), r["segment"]): (r["churn"], r["reactivation"])
-             for r in res.bridge("plan").to_pylist() if r["churn"] or r["reactivation"]}  # fmt: skip
+             for r in rows_by_plan if r["churn"] or r["reactivation"]}  # fmt: skip
     assert moved == {(3, "Pro"): (100_00, 0), (5, "Pro"): (0, 100_00)}
 
 
