@@ -312,6 +312,6 @@ def test_two_values_of_one_attribute_count_the_customer_once() -> None:
         extra = again.set_column(3, "source", pa.array([source]))
         both = pa.concat_tables([attributes, extra])
         res = compute_frames(lines, as_of=A, attributes=both, rates=rates)
-        assert res.frame is not None and res.frame.one_source_attributes == (source == "test")
         assert _tables(res) == expected, source
+        assert res.frame is not None and res.frame.one_source_attributes == (source == "test")
         assert c00 in {r["segment"] for r in res.bridge("country").to_pylist()}

@@ -30,7 +30,8 @@ class Frame:
     # ids in order instead, for the rare data where two ids share a hash (see ``keys_stage``).
     hashed_keys: bool = True
     # Every customer attribute comes from one source, where each customer has one value per key
-    # (as the store keeps them), so the whole base reads an attribute without grouping it.
+    # (as the store keeps them), so the whole base reads an attribute without grouping it. Set
+    # when an attribute dimension is computed, as the attributes are then.
     one_source_attributes: bool = False
 
     @property

@@ -70,9 +70,7 @@ class Results:
         self._plans = False
         self._recent: Recent[pa.Table] = Recent(16)  # drill-downs ask per figure, per period
         first = executor.scalar(pipeline.first_period_sql(settings, as_of))
-        self.frame = None if first is None else pipeline.Frame(
-            settings, as_of, int(str(first)), one_source_attributes=self._one_source()
-        )
+        self.frame = None if first is None else pipeline.Frame(settings, as_of, int(str(first)))
         if self.frame is None:
             return
         self._register_rates(self.frame)
@@ -202,10 +200,13 @@ class Results:
         if "plan" in todo:
             self._ensure_plans()
         batch = pipeline.Batch(len(self._batches), todo)
+        attributes = any(d not in BUILTIN_DIMENSIONS for d in todo)
+        if attributes and self.frame.hashed_keys:  # asked where it is used: attributes change
+            self.frame = replace(self.frame, one_source_attributes=self._one_source())
         for stage in pipeline.batch_stages(self.frame, batch):
             self.executor.run(stage)
         self._batches.append(batch)
-        if self.frame.hashed_keys and self._attribute_keys_shared(batch):
+        if attributes and self.frame.hashed_keys and self._attribute_keys_shared(batch):
             self._renumber()
             return
         self._check_codes([batch])
@@ -217,8 +218,6 @@ class Results:
         table, so the table would have more rows than the stretches. So would a customer with two
         values for one key where attributes are read ungrouped (``one_source_attributes``): the
         numbered path groups them."""
-        if all(d in BUILTIN_DIMENSIONS for d in batch.dimensions):
-            return False
         return bool(
             self.executor.scalar(
                 f"SELECT (SELECT count(*) FROM {batch.table('segs')}) "
@@ -260,7 +259,7 @@ class Results:
         if splicer is None or old is None or first is None or int(str(first)) != old.first_p:
             self._recompute(as_of)
             return False
-        frame = replace(old, as_of=as_of, one_source_attributes=self._one_source())
+        frame = replace(old, as_of=as_of)
         splicer.execute("CREATE OR REPLACE TEMP TABLE rates_before AS SELECT * FROM rates")
         self._register_rates(frame)
         for stage in pipeline.frame_stages(frame):
