@@ -414,6 +414,23 @@ def test_a_customer_on_one_plan_has_it_only_while_a_plan_line_counts():
     assert moved == {(3, "Pro"): (100_00, 0), (5, "Pro"): (0, 100_00)}
 
 
+def test_a_plan_line_added_to_a_line_without_plan_expands_the_no_plan_segment():
+    """B pays 100 without a plan from January and adds a Pro line of 200 in March: March's
+    expansion belongs to the segment B was in when the month began, no plan; from April, Pro."""
+    rows = [
+        line("B", D(2025, 1, 1), None, 100_00, plan=None),
+        line("B", D(2025, 3, 1), None, 200_00, plan="Pro"),
+    ]
+    res = compute_frames(lines_table(rows), as_of=D(2025, 4, 30))
+    plans = [r["plan"] for r in res.customer_timeline("B").to_pylist()]
+    assert plans == [None, None, "Pro", "Pro"]
+    rows_by_plan = [r for r in res.bridge("plan").to_pylist() if r["start_mrr"] or r["expansion"]]
+    by_plan = {(r["p"] - month(2025, 1), r["segment"]): (r["start_mrr"], r["expansion"])
+               for r in rows_by_plan}  # fmt: skip
+    assert by_plan == {(1, "(none)"): (100_00, 0), (2, "(none)"): (100_00, 200_00),
+                       (3, "Pro"): (300_00, 0)}  # fmt: skip
+
+
 def test_segments_sum_to_the_total():
     res = _segmented()
     for by in ("plan", "size", "country"):

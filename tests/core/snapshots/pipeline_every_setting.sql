@@ -45,32 +45,34 @@ WHERE l.p_to > l.p_from
 
 -- pieces
 WITH deltas AS (
-  SELECT ck, cur, p, sum(dv) AS dv, max(inv) AS inv FROM (
-    SELECT ck, cur, p_from AS p, mrr AS dv, 0 AS inv FROM lines
+  SELECT ck, cur, p, sum(dv) AS dv, max(inv) AS inv, sum(dp) AS dp FROM (
+    SELECT ck, cur, p_from AS p, mrr AS dv, 0 AS inv, CASE WHEN plan_code IS NOT NULL AND NOT discount THEN 1 ELSE 0 END AS dp FROM lines
     UNION ALL
     SELECT ck, cur, p_to AS p, -mrr AS dv,
-           CASE WHEN involuntary THEN 1 ELSE 0 END AS inv
+           CASE WHEN involuntary THEN 1 ELSE 0 END AS inv, -CASE WHEN plan_code IS NOT NULL AND NOT discount THEN 1 ELSE 0 END AS dp
     FROM lines WHERE p_to < 10000000
   ) AS d
   GROUP BY ck, cur, p  -- one currency per customer: the same groups as (ck, p)
 ), running AS (
-  SELECT ck, cur, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to, dv, inv,
-         sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
+  SELECT ck, cur, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to, dv, inv, dp,
+         sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total,
+         sum(dp) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS plan_lines
   FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
 SELECT ck, cur, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
-       CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native, inv = 1 AS involuntary_end
+       CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native, inv = 1 AS involuntary_end,
+       plan_lines > 0 AS on_plan, plan_lines - dp > 0 AS prev_on_plan
 FROM running
 
 -- stretches
 WITH firsts AS (
-  SELECT ck, cur, p_from, p_to, mrr_native, prev_native, involuntary_end,
+  SELECT ck, cur, p_from, p_to, mrr_native, prev_native, involuntary_end, on_plan, prev_on_plan,
          min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
   FROM pieces
 ), valued AS (
   SELECT f.ck, f.p_from, f.p_to, f.cur, f.mrr_native, f.prev_native, f.first_paid,
-         f.involuntary_end,
+         f.involuntary_end, f.on_plan, f.prev_on_plan,
          CASE WHEN f.first_paid < f.p_from THEN 1 ELSE 0 END AS ever_before,
          CASE WHEN f.cur = CAST(hash('CHF') >> 1 AS BIGINT) THEN f.mrr_native ELSE CASE WHEN abs((f.mrr_native * rb.rate_f)) < 1e9 AND abs((f.mrr_native * rb.rate_f) - floor((f.mrr_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.mrr_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.mrr_native * rb.rate) AS BIGINT) END END AS v_cohort,
          CASE WHEN f.cur = CAST(hash('CHF') >> 1 AS BIGINT) THEN f.prev_native ELSE CASE WHEN abs((f.prev_native * rb.rate_f)) < 1e9 AND abs((f.prev_native * rb.rate_f) - floor((f.prev_native * rb.rate_f)) - 0.5) > 1e-6 THEN CAST(round((f.prev_native * rb.rate_f)) AS BIGINT) ELSE CAST(round(f.prev_native * rb.rate) AS BIGINT) END END AS v_cohort_prev,
@@ -90,7 +92,8 @@ SELECT ck, p_from, p_to, cur, mrr_native, prev_native, first_paid, ever_before,
             WHEN c > a THEN 3
             WHEN c < a THEN 4 END AS movement,
        CAST(abs(c - a) AS BIGINT) AS amount, a AS mrr_before, c AS mrr_after,
-       mrr_native = 0 AND prev_native > 0 AND involuntary_end AS involuntary
+       mrr_native = 0 AND prev_native > 0 AND involuntary_end AS involuntary, on_plan,
+       prev_on_plan
 FROM valued
 
 -- movements (view)
@@ -151,19 +154,26 @@ WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING A
 -- plan_labels
 SELECT 'plan' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT plan AS label FROM revenue_lines WHERE plan IS NOT NULL) AS d
 
+-- customer_plans
+SELECT ck, CASE WHEN min(plan_code) = max(plan_code) THEN min(plan_code) END AS plan_code,
+       min(plan_code) <> max(plan_code) AS multi
+FROM lines WHERE plan_code IS NOT NULL AND NOT discount
+GROUP BY ck
+
 -- plans
 WITH plan_rank AS (
   SELECT code, row_number() OVER (ORDER BY label) AS plan_rank FROM plan_labels
 ), ranked AS (
   SELECT l.ck, l.mrr * 1000000 + 1000000 - r.plan_rank AS weight, l.p_from, l.p_to
   FROM lines l JOIN plan_rank r ON r.code = l.plan_code
-  WHERE NOT l.discount
+  WHERE NOT l.discount AND l.ck IN (SELECT ck FROM customer_plans WHERE multi)
 ), planned AS (
   SELECT s.ck, s.p_from,
          1000000 - (max(l.weight) FILTER (WHERE s.p_from < l.p_to) % 1000000 + 1000000) % 1000000 AS plan_rank,
          1000000 - (max(l.weight) FILTER (WHERE l.p_from < s.p_from) % 1000000 + 1000000) % 1000000 AS prev_rank
   FROM stretches s
   LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from <= l.p_to
+  WHERE s.ck IN (SELECT ck FROM customer_plans WHERE multi)
   GROUP BY s.ck, s.p_from
 )
 SELECT s.ck, s.p_from, r.code AS plan_code, rq.code AS prev_plan_code
@@ -172,7 +182,7 @@ LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
 LEFT JOIN plan_rank rq ON rq.plan_rank = s.prev_rank
 
 -- named_plans (view)
-SELECT p.ck, p.p_from, l.label AS plan FROM plans p LEFT JOIN plan_labels l ON l.code = p.plan_code
+SELECT s.ck, s.p_from, l.label AS plan FROM stretches s LEFT JOIN customer_plans cp ON cp.ck = s.ck LEFT JOIN plans mp ON mp.ck = s.ck AND mp.p_from = s.p_from LEFT JOIN plan_labels l ON l.code = CASE WHEN cp.multi THEN mp.plan_code WHEN s.on_plan THEN cp.plan_code END
 
 -- named_stretches (view)
 SELECT k.customer_id, k.currency, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from
@@ -415,7 +425,7 @@ SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, ex
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_4_b0 WHERE dim = 'all'
 
 -- segs_b1
-SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, pl.plan_code AS seg0, pl.prev_plan_code AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN plans pl ON pl.ck = b.ck AND pl.p_from = b.p_from LEFT JOIN (SELECT CAST(hash(a.customer_id) >> 1 AS BIGINT) AS ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a WHERE a.key = 'country' GROUP BY a.customer_id) AS a2 ON a2.ck = b.ck
+SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, CASE WHEN cp.multi THEN mp.plan_code WHEN b.on_plan THEN cp.plan_code END AS seg0, CASE WHEN cp.multi THEN mp.prev_plan_code WHEN b.prev_on_plan THEN cp.plan_code END AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN customer_plans cp ON cp.ck = b.ck LEFT JOIN plans mp ON mp.ck = b.ck AND mp.p_from = b.p_from LEFT JOIN (SELECT CAST(hash(a.customer_id) >> 1 AS BIGINT) AS ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a WHERE a.key = 'country' GROUP BY a.customer_id) AS a2 ON a2.ck = b.ck
 
 -- lvj_b1
 WITH pieces AS (SELECT seg0, seg1, seg2, cur, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b1 WHERE mrr_native > 0),
