@@ -462,6 +462,26 @@ def test_cohorts_heatmap():
     ]
 
 
+def test_a_customer_whose_first_months_are_free_joins_the_cohort_of_its_first_paid_month():
+    """F starts on a free line in January and pays 40 from March; G's 100 is fully discounted
+    in January and February. Both belong to March's cohort, with a new customer's movement."""
+    rows = [
+        line("F", D(2025, 1, 1), D(2025, 3, 1), 0, plan="Free"),
+        line("F", D(2025, 3, 1), None, 40_00, plan="Pro"),
+        line("G", D(2025, 1, 1), None, 100_00),
+        line("G", D(2025, 1, 1), D(2025, 3, 1), -100_00, kind="discount",
+             discount_duration="repeating"),
+        line("H", D(2025, 1, 1), None, 10_00),
+    ]  # fmt: skip
+    res = compute_frames(lines_table(rows), as_of=D(2025, 4, 30))
+    got = [(r["cohort"] - month(2025, 1), r["age"], r["customers"], r["mrr"])
+           for r in res.cohorts().to_pylist()]  # fmt: skip
+    assert got == [(0, 0, 1, 10_00), (0, 1, 1, 10_00), (0, 2, 1, 10_00), (0, 3, 1, 10_00),
+                   (2, 0, 2, 140_00), (2, 1, 2, 140_00)]  # fmt: skip
+    march = res.bridge().to_pylist()[2]
+    assert (march["new"], march["reactivation"], march["new_customers"]) == (140_00, 0, 2)
+
+
 def test_quarter_grain():
     rows = [line("A", D(2025, 1, 15), D(2025, 5, 1), 100_00), line("B", D(2025, 2, 1), None, 10_00)]
     res = compute_frames(

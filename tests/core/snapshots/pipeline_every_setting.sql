@@ -56,20 +56,27 @@ WITH deltas AS (
 ), running AS (
   SELECT ck, cur, p AS p_from, lead(p, 1, 10000000) OVER w AS p_to, dv, inv, dp,
          sum(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total,
-         sum(dp) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS plan_lines
+         sum(dp) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS plan_lines,
+         first_value(p) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS p_first,
+         first_value(dv) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dv_first
   FROM deltas
   WINDOW w AS (PARTITION BY ck ORDER BY p)
 )
 SELECT ck, cur, p_from, p_to, CAST(greatest(total, 0) AS BIGINT) AS mrr_native,
        CAST(greatest(total - dv, 0) AS BIGINT) AS prev_native, inv = 1 AS involuntary_end,
-       plan_lines > 0 AS on_plan, plan_lines - dp > 0 AS prev_on_plan
+       plan_lines > 0 AS on_plan, plan_lines - dp > 0 AS prev_on_plan,
+       CASE WHEN dv_first > 0 THEN p_first END AS first_paid
 FROM running
 
 -- stretches
-WITH firsts AS (
-  SELECT ck, cur, p_from, p_to, mrr_native, prev_native, involuntary_end, on_plan, prev_on_plan,
-         min(CASE WHEN mrr_native > 0 THEN p_from END) OVER (PARTITION BY ck) AS first_paid
-  FROM pieces
+WITH late AS (
+  SELECT ck, min(p_from) AS first_paid FROM pieces
+  WHERE first_paid IS NULL AND mrr_native > 0
+  GROUP BY ck
+), firsts AS (
+  SELECT f.ck, f.cur, f.p_from, f.p_to, f.mrr_native, f.prev_native, f.involuntary_end,
+         f.on_plan, f.prev_on_plan, coalesce(f.first_paid, l.first_paid) AS first_paid
+  FROM pieces f LEFT JOIN late l ON l.ck = f.ck
 ), valued AS (
   SELECT f.ck, f.p_from, f.p_to, f.cur, f.mrr_native, f.prev_native, f.first_paid,
          f.involuntary_end, f.on_plan, f.prev_on_plan,
