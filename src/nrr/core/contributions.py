@@ -103,8 +103,7 @@ def segs_stage(frame: Frame, batch: Batch, scope: Scope = WHOLE) -> Stage:
     key = key_sql("a.customer_id") if frame.hashed_keys and not scope.partial else None
     for i, dimension in enumerate(batch.dimensions):
         seg, prev_seg, join = segment_columns(
-            dimension, scope("plans"), scope("customer_keys"), alias=f"a{i}",
-            customer_plans=scope("customer_plans"), key=key,
+            dimension, scope("plans"), scope("customer_keys"), alias=f"a{i}", key=key,
             grouped=not frame.one_source_attributes,
         )
         columns += [f"{seg} AS seg{i}", f"{prev_seg} AS prev_seg{i}"]

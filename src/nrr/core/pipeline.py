@@ -38,7 +38,6 @@ from nrr.core.contributions import (
     window_contribution,
 )
 from nrr.core.customers import (
-    customer_plans_stage,
     fx_movements_stage,
     keys_stage,
     lines_stage,
@@ -117,10 +116,9 @@ def base_stages(frame: Frame) -> list[Stage]:
 
 def plan_stages(frame: Frame, scope: Scope = WHOLE) -> list[Stage]:
     """Plans per stretch and (for the whole base) the customer-named stretches that show them."""
-    plans = [customer_plans_stage(scope), plans_stage(frame, scope)]
     if scope.partial:
-        return plans
-    return [plan_labels_stage(), *plans, named_plans_stage(), named_stretches_stage()]
+        return [plans_stage(frame, scope)]
+    return [plan_labels_stage(), plans_stage(frame), named_plans_stage(), named_stretches_stage()]
 
 
 def finish_stages(frame: Frame, batch: Batch) -> list[Stage]:

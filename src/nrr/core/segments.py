@@ -42,21 +42,24 @@ def code_sql(text: str) -> str:
 
 
 def plan_sql(
-    stretch: str = "b", customer_plans: str = "customer_plans", plans: str = "plans"
+    stretch: str = "b", keys: str = "customer_keys", plans: str = "plans"
 ) -> tuple[str, str, str]:
     """(plan code, previous plan's code, join clause) of each stretch ``stretch``.
 
     A customer whose plan lines all carry one plan is on it wherever one of them holds
-    (``on_plan``, ``prev_on_plan``): one join by customer (``customer_plans``). Only the
-    stretches of customers with several plans are ranked line by line (``plans``).
+    (``on_plan``, ``prev_on_plan``): one join by customer (``keys``). Only the stretches of
+    customers with several plans are ranked line by line (``plans``).
     """
     s = stretch
     join = (
-        f"LEFT JOIN {customer_plans} cp ON cp.ck = {s}.ck "
+        f"LEFT JOIN {keys} cp ON cp.ck = {s}.ck "
         f"LEFT JOIN {plans} mp ON mp.ck = {s}.ck AND mp.p_from = {s}.p_from"
     )
-    code = f"CASE WHEN cp.multi THEN mp.plan_code WHEN {s}.on_plan THEN cp.plan_code END"
-    prev = f"CASE WHEN cp.multi THEN mp.prev_plan_code WHEN {s}.prev_on_plan THEN cp.plan_code END"
+    code = f"CASE WHEN cp.multi_plan THEN mp.plan_code WHEN {s}.on_plan THEN cp.plan_code END"
+    prev = (
+        f"CASE WHEN cp.multi_plan THEN mp.prev_plan_code "
+        f"WHEN {s}.prev_on_plan THEN cp.plan_code END"
+    )
     return code, prev, join
 
 
@@ -65,16 +68,14 @@ def segment_columns(
     plans: str = "plans",
     keys: str = "customer_keys",
     alias: str = "a",
-    customer_plans: str = "customer_plans",
     key: str | None = None,
     grouped: bool = True,
 ) -> tuple[str, str, str]:
     """(segment code, previous segment's code, join clause) for a dimension over ``stretches b``.
 
     ``all`` is the company as a single segment; ``plan`` the plan of the customer's largest line;
-    ``size`` the size band; anything else a customer attribute key. ``plans``,
-    ``customer_plans`` and ``keys`` name the tables the joins read (the whole base, or the
-    customers an update touches); ``alias``
+    ``size`` the size band; anything else a customer attribute key. ``plans`` and ``keys`` name
+    the tables the joins read (the whole base, or the customers an update touches); ``alias``
     names an attribute's join, so several can be joined at once. Plans carry their codes.
     ``key``, where given, computes an attribute row's customer key from ``a.customer_id``
     (hashed keys): grouping the attributes by the id then needs no join of a million ids to
@@ -84,7 +85,7 @@ def segment_columns(
     if dimension == "all":
         return "0", "0", ""
     if dimension == "plan":
-        return plan_sql("b", customer_plans, plans)
+        return plan_sql("b", keys, plans)
     if dimension == "size":
         return "b.band", "b.prev_band", ""
     src, where = "FROM customer_attributes a", f"WHERE a.key = {quote(dimension)}"

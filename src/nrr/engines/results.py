@@ -340,8 +340,7 @@ class Results:
 
     def _splice(self, splicer: Splicer) -> None:
         """Replace the touched customers' rows in every stored per-customer table."""
-        tables = list(pipeline.CUSTOMER_TABLES)
-        tables += ["customer_plans", "plans"] if self._plans else []
+        tables = list(pipeline.CUSTOMER_TABLES) + (["plans"] if self._plans else [])
         tables += [b.table("segs") for b in self._batches if b.dimensions != ("all",)]
         for table in tables:
             key = "customer_id IN (SELECT customer_id FROM touched)" if table == "customer_keys" \

@@ -23,7 +23,7 @@ SELECT 'EUR' AS currency, CAST(hash('EUR') >> 1 AS BIGINT) AS cur, p, CAST(1 AS 
 FROM (VALUES (24287), (24288), (24289), (24290), (24291), (24292), (24293), (24294), (24295), (24296), (24297), (24298), (24299), (24300), (24301), (24302), (24303), (24304), (24305), (24306), (24307), (24308), (24309), (24310), (24311), (24312), (24313), (24314), (24315), (24316), (24317), (24318), (24319), (24320), (24321)) AS ps(p)
 
 -- customer_keys
-SELECT customer_id, min(upper(currency)) AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, CAST(hash(customer_id) >> 1 AS BIGINT) AS ck FROM revenue_lines GROUP BY customer_id
+SELECT customer_id, min(upper(currency)) AS currency, min(upper(currency)) <> max(upper(currency)) AS mixed_currencies, CASE WHEN min(CASE WHEN plan IS NOT NULL THEN CAST(hash(plan) >> 1 AS BIGINT) END) FILTER (WHERE kind <> 'discount') = max(CASE WHEN plan IS NOT NULL THEN CAST(hash(plan) >> 1 AS BIGINT) END) FILTER (WHERE kind <> 'discount') THEN min(CASE WHEN plan IS NOT NULL THEN CAST(hash(plan) >> 1 AS BIGINT) END) FILTER (WHERE kind <> 'discount') END AS plan_code, min(CASE WHEN plan IS NOT NULL THEN CAST(hash(plan) >> 1 AS BIGINT) END) FILTER (WHERE kind <> 'discount') <> max(CASE WHEN plan IS NOT NULL THEN CAST(hash(plan) >> 1 AS BIGINT) END) FILTER (WHERE kind <> 'discount') AS multi_plan, CAST(hash(customer_id) >> 1 AS BIGINT) AS ck FROM revenue_lines GROUP BY customer_id
 
 -- lines
 WITH base AS (
@@ -161,26 +161,20 @@ WINDOW c AS (PARTITION BY cohort ORDER BY age ROWS BETWEEN UNBOUNDED PRECEDING A
 -- plan_labels
 SELECT 'plan' AS dim, CASE WHEN label IS NOT NULL THEN CAST(hash(label) >> 1 AS BIGINT) END AS code, label FROM (SELECT DISTINCT plan AS label FROM revenue_lines WHERE plan IS NOT NULL) AS d
 
--- customer_plans
-SELECT ck, CASE WHEN min(plan_code) = max(plan_code) THEN min(plan_code) END AS plan_code,
-       min(plan_code) <> max(plan_code) AS multi
-FROM lines WHERE plan_code IS NOT NULL AND NOT discount
-GROUP BY ck
-
 -- plans
 WITH plan_rank AS (
   SELECT code, row_number() OVER (ORDER BY label) AS plan_rank FROM plan_labels
 ), ranked AS (
   SELECT l.ck, l.mrr * 1000000 + 1000000 - r.plan_rank AS weight, l.p_from, l.p_to
   FROM lines l JOIN plan_rank r ON r.code = l.plan_code
-  WHERE NOT l.discount AND l.ck IN (SELECT ck FROM customer_plans WHERE multi)
+  WHERE NOT l.discount AND l.ck IN (SELECT ck FROM customer_keys WHERE multi_plan)
 ), planned AS (
   SELECT s.ck, s.p_from,
          1000000 - (max(l.weight) FILTER (WHERE s.p_from < l.p_to) % 1000000 + 1000000) % 1000000 AS plan_rank,
          1000000 - (max(l.weight) FILTER (WHERE l.p_from < s.p_from) % 1000000 + 1000000) % 1000000 AS prev_rank
   FROM stretches s
   LEFT JOIN ranked l ON l.ck = s.ck AND l.p_from <= s.p_from AND s.p_from <= l.p_to
-  WHERE s.ck IN (SELECT ck FROM customer_plans WHERE multi)
+  WHERE s.ck IN (SELECT ck FROM customer_keys WHERE multi_plan)
   GROUP BY s.ck, s.p_from
 )
 SELECT s.ck, s.p_from, r.code AS plan_code, rq.code AS prev_plan_code
@@ -189,7 +183,7 @@ LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
 LEFT JOIN plan_rank rq ON rq.plan_rank = s.prev_rank
 
 -- named_plans (view)
-SELECT s.ck, s.p_from, l.label AS plan FROM stretches s LEFT JOIN customer_plans cp ON cp.ck = s.ck LEFT JOIN plans mp ON mp.ck = s.ck AND mp.p_from = s.p_from LEFT JOIN plan_labels l ON l.code = CASE WHEN cp.multi THEN mp.plan_code WHEN s.on_plan THEN cp.plan_code END
+SELECT s.ck, s.p_from, l.label AS plan FROM stretches s LEFT JOIN customer_keys cp ON cp.ck = s.ck LEFT JOIN plans mp ON mp.ck = s.ck AND mp.p_from = s.p_from LEFT JOIN plan_labels l ON l.code = CASE WHEN cp.multi_plan THEN mp.plan_code WHEN s.on_plan THEN cp.plan_code END
 
 -- named_stretches (view)
 SELECT k.customer_id, k.currency, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from
@@ -432,7 +426,7 @@ SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, ex
 SELECT segment, p, period_end, window_periods, start_mrr, end_mrr, gross_mrr, expansion, contraction, churn, customers_start, customers_retained FROM retention_12_b0 WHERE dim = 'all'
 
 -- segs_b1
-SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, CASE WHEN cp.multi THEN mp.plan_code WHEN b.on_plan THEN cp.plan_code END AS seg0, CASE WHEN cp.multi THEN mp.prev_plan_code WHEN b.prev_on_plan THEN cp.plan_code END AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN customer_plans cp ON cp.ck = b.ck LEFT JOIN plans mp ON mp.ck = b.ck AND mp.p_from = b.p_from LEFT JOIN (SELECT CAST(hash(a.customer_id) >> 1 AS BIGINT) AS ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a WHERE a.key = 'country' GROUP BY a.customer_id) AS a2 ON a2.ck = b.ck
+SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, CASE WHEN cp.multi_plan THEN mp.plan_code WHEN b.on_plan THEN cp.plan_code END AS seg0, CASE WHEN cp.multi_plan THEN mp.prev_plan_code WHEN b.prev_on_plan THEN cp.plan_code END AS prev_seg0, b.band AS seg1, b.prev_band AS prev_seg1, a2.code AS seg2, a2.code AS prev_seg2 FROM stretches b LEFT JOIN customer_keys cp ON cp.ck = b.ck LEFT JOIN plans mp ON mp.ck = b.ck AND mp.p_from = b.p_from LEFT JOIN (SELECT CAST(hash(a.customer_id) >> 1 AS BIGINT) AS ck, CASE WHEN max(a.value) IS NOT NULL THEN CAST(hash(max(a.value)) >> 1 AS BIGINT) END AS code FROM customer_attributes a WHERE a.key = 'country' GROUP BY a.customer_id) AS a2 ON a2.ck = b.ck
 
 -- lvj_b1
 WITH pieces AS (SELECT seg0, seg1, seg2, cur, mrr_native AS n0, 0 AS n1, p_from AS t_from, p_to AS t_to FROM segs_b1 WHERE mrr_native > 0),
