@@ -76,6 +76,9 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
+SAMPLE_SECONDS = 0.5
+
+
 def measure(command: list[str], timeout: float) -> tuple[dict[str, Any], float]:
     """Run ``command``; return its BENCH json and the peak RSS (MB) of its process tree."""
     import resource
@@ -90,9 +93,13 @@ def measure(command: list[str], timeout: float) -> tuple[dict[str, Any], float]:
     done = threading.Event()
 
     def sample() -> None:
+        # Every half second: the child's own peak comes exact from the kernel (below); the
+        # sampler is for the JVM a Spark stage starts, whose stages run for seconds or more.
+        # Reading /proc every 0.05 s took about 3 % of a 2-core machine from the measured
+        # stage (1M recompute 1.73-1.78 s against 1.67-1.71 s, same peak RSS).
         while not done.is_set():
             peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
-            done.wait(0.05)
+            done.wait(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -116,6 +123,9 @@ def measure(command: list[str], timeout: float) -> tuple[dict[str, Any], float]:
         return {"error": " | ".join(tail)[-300:]}, peak[0] / 1024
     result: dict[str, Any] = json.loads(lines[-1][len("BENCH ") :])
     result.setdefault("elapsed", round(time.perf_counter() - began, 3))
+    # A stage reports its own process's peak (the kernel's, exact however short the stage):
+    # the kernel's peak over all children above rises only past the largest child so far.
+    peak[0] = max(peak[0], int(result.get("self_rss_mb", 0) * 1024))
     return result, peak[0] / 1024
 
 

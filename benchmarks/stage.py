@@ -418,6 +418,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     preload()
     result = STAGES[(args.engine, args.stage)](args.company.resolve(), args)
+    result["self_rss_mb"] = peak_rss_mb()
     sys.stdout.write("BENCH " + json.dumps(result) + "\n")
 
 
