@@ -23,7 +23,7 @@ from nrr.core.frame import (
     to_reporting,
 )
 from nrr.core.periods import index_sql, reading_day
-from nrr.core.segments import code_sql, coded_labels_sql, plan_sql
+from nrr.core.segments import code_sql, coded_labels_sql, plan_name_sql
 
 
 def rates_stage(frame: Frame) -> Stage:
@@ -378,24 +378,13 @@ def plan_labels_stage() -> Stage:
     return Stage("plan_labels", coded_labels_sql("plan", source))
 
 
-def named_plans_stage() -> Stage:
-    """Each stretch's plan by name (``ck``, ``p_from``, ``plan``)."""
-    code, _, join = plan_sql("s")
-    return Stage(
-        "named_plans",
-        f"SELECT s.ck, s.p_from, l.label AS plan FROM stretches s {join} "
-        f"LEFT JOIN plan_labels l ON l.code = {code}",
-        view=True,
-    )
-
-
 def named_stretches_stage() -> Stage:
     """Stretches with the customer's own id and plan, for lists and drill-downs."""
+    name, join = plan_name_sql("s", joined_keys="k")
     return Stage(
         "named_stretches",
-        "SELECT k.customer_id, k.currency, s.*, p.plan FROM stretches s "
-        "JOIN customer_keys k ON k.ck = s.ck "
-        "LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from",
+        f"SELECT k.customer_id, k.currency, s.*, {name} AS plan FROM stretches s "
+        f"JOIN customer_keys k ON k.ck = s.ck {join}",
         view=True,
     )
 

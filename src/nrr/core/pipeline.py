@@ -43,7 +43,6 @@ from nrr.core.customers import (
     lines_stage,
     movements_stage,
     named_movements_stage,
-    named_plans_stage,
     named_stretches_stage,
     periods_stage,
     pieces_stage,
@@ -118,7 +117,7 @@ def plan_stages(frame: Frame, scope: Scope = WHOLE) -> list[Stage]:
     """Plans per stretch and (for the whole base) the customer-named stretches that show them."""
     if scope.partial:
         return [plans_stage(frame, scope)]
-    return [plan_labels_stage(), plans_stage(frame), named_plans_stage(), named_stretches_stage()]
+    return [plan_labels_stage(), plans_stage(frame), named_stretches_stage()]
 
 
 def finish_stages(frame: Frame, batch: Batch) -> list[Stage]:

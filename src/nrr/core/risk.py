@@ -75,7 +75,7 @@ WITH live AS (
     AND p_from > {p - RECENT_PERIODS[s.period]} AND p_from <= {p}
   GROUP BY ck
 )
-SELECT k.customer_id, n.ck, n.p_from, k.currency,
+SELECT k.customer_id, n.ck, n.p_from, n.on_plan, k.currency,
        {to_reporting("n.mrr_native", "r", "n.cur", frame)} AS mrr,
        CAST(greatest(least(coalesce(f.mrr_at_risk, 0),
                            {to_reporting("n.mrr_native", "r", "n.cur", frame)}), 0)

@@ -42,25 +42,35 @@ def code_sql(text: str) -> str:
 
 
 def plan_sql(
-    stretch: str = "b", keys: str = "customer_keys", plans: str = "plans"
+    stretch: str = "b",
+    keys: str = "customer_keys",
+    plans: str = "plans",
+    joined_keys: str | None = None,
 ) -> tuple[str, str, str]:
     """(plan code, previous plan's code, join clause) of each stretch ``stretch``.
 
     A customer whose plan lines all carry one plan is on it wherever one of them holds
-    (``on_plan``, ``prev_on_plan``): one join by customer (``keys``). Only the stretches of
-    customers with several plans are ranked line by line (``plans``).
+    (``on_plan``, ``prev_on_plan``): one join by customer (``keys``, unless the query joined them
+    already as ``joined_keys``). Only the stretches of customers with several plans are ranked
+    line by line (``plans``).
     """
-    s = stretch
-    join = (
-        f"LEFT JOIN {keys} cp ON cp.ck = {s}.ck "
-        f"LEFT JOIN {plans} mp ON mp.ck = {s}.ck AND mp.p_from = {s}.p_from"
-    )
-    code = f"CASE WHEN cp.multi_plan THEN mp.plan_code WHEN {s}.on_plan THEN cp.plan_code END"
+    s, k = stretch, joined_keys or "cp"
+    join = "" if joined_keys else f"LEFT JOIN {keys} cp ON cp.ck = {s}.ck "
+    join += f"LEFT JOIN {plans} mp ON mp.ck = {s}.ck AND mp.p_from = {s}.p_from"
+    code = f"CASE WHEN {k}.multi_plan THEN mp.plan_code WHEN {s}.on_plan THEN {k}.plan_code END"
     prev = (
-        f"CASE WHEN cp.multi_plan THEN mp.prev_plan_code "
-        f"WHEN {s}.prev_on_plan THEN cp.plan_code END"
+        f"CASE WHEN {k}.multi_plan THEN mp.prev_plan_code "
+        f"WHEN {s}.prev_on_plan THEN {k}.plan_code END"
     )
     return code, prev, join
+
+
+def plan_name_sql(stretch: str, joined_keys: str | None = None) -> tuple[str, str]:
+    """(plan name, join clause) of each stretch ``stretch`` of the whole base (``plan_sql``), for
+    lists and drill-downs: joined to the query's own stretches, not through a view of every
+    stretch's plan."""
+    code, _, join = plan_sql(stretch, joined_keys=joined_keys)
+    return "pn.label", f"{join} LEFT JOIN plan_labels pn ON pn.code = {code}"
 
 
 def segment_columns(

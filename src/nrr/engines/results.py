@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from nrr.core import pipeline
 from nrr.core.periods import TTM_PERIODS, index_of, label
 from nrr.core.risk import at_risk_sql
-from nrr.core.segments import BUILTIN_DIMENSIONS
+from nrr.core.segments import BUILTIN_DIMENSIONS, plan_name_sql
 from nrr.engines.recent import Recent
 from nrr.schema import Settings
 
@@ -462,6 +462,7 @@ class Results:
             joined = f"JOIN seg_{self._ensure(by)} g ON g.ck = s.ck AND g.p_from = s.p_from"
             where.append("g.seg = $segment")
             params["segment"] = segment
+        plan, plan_join = plan_name_sql("s", joined_keys="k")
         return self.executor.query(
             f"""
 WITH last AS (
@@ -471,11 +472,11 @@ WITH last AS (
 SELECT k.customer_id, n.name, k.currency,
        CASE WHEN s.mrr_native > 0 THEN CAST(round(s.mrr_native * r.rate) AS BIGINT) ELSE 0 END
          AS mrr,
-       pl.plan, l.last_movement, l.last_movement_p
+       {plan} AS plan, l.last_movement, l.last_movement_p
 FROM stretches s
 JOIN customer_keys k ON k.ck = s.ck
 JOIN rates r ON r.cur = s.cur AND r.p = $p
-LEFT JOIN named_plans pl ON pl.ck = s.ck AND pl.p_from = s.p_from
+{plan_join}
 LEFT JOIN last l ON l.ck = s.ck
 LEFT JOIN names n ON n.customer_id = k.customer_id
 {joined}
@@ -492,14 +493,15 @@ LIMIT $limit OFFSET $offset""",
         assert self.frame is not None
         self._ensure_plans()
         only = "" if customer_id is None else "WHERE r.customer_id = ?"
+        plan, plan_join = plan_name_sql("r")
         return self.executor.query(
             f"""
 WITH risk AS ({at_risk_sql(self.frame)}
 ), names AS ({NAMES})
-SELECT r.customer_id, n.name, pl.plan, r.currency, r.mrr, r.mrr_at_risk, r.cancels_on,
+SELECT r.customer_id, n.name, {plan} AS plan, r.currency, r.mrr, r.mrr_at_risk, r.cancels_on,
        r.past_due_since, r.lapses_on, r.downgraded
 FROM risk r LEFT JOIN names n ON n.customer_id = r.customer_id
-LEFT JOIN named_plans pl ON pl.ck = r.ck AND pl.p_from = r.p_from
+{plan_join}
 {only}
 ORDER BY r.mrr_at_risk DESC, r.mrr DESC, r.customer_id""",
             None if customer_id is None else [customer_id],

@@ -182,11 +182,8 @@ FROM planned s
 LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
 LEFT JOIN plan_rank rq ON rq.plan_rank = s.prev_rank
 
--- named_plans (view)
-SELECT s.ck, s.p_from, l.label AS plan FROM stretches s LEFT JOIN customer_keys cp ON cp.ck = s.ck LEFT JOIN plans mp ON mp.ck = s.ck AND mp.p_from = s.p_from LEFT JOIN plan_labels l ON l.code = CASE WHEN cp.multi_plan THEN mp.plan_code WHEN s.on_plan THEN cp.plan_code END
-
 -- named_stretches (view)
-SELECT k.customer_id, k.currency, s.*, p.plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN named_plans p ON p.ck = s.ck AND p.p_from = s.p_from
+SELECT k.customer_id, k.currency, s.*, pn.label AS plan FROM stretches s JOIN customer_keys k ON k.ck = s.ck LEFT JOIN plans mp ON mp.ck = s.ck AND mp.p_from = s.p_from LEFT JOIN plan_labels pn ON pn.code = CASE WHEN k.multi_plan THEN mp.plan_code WHEN s.on_plan THEN k.plan_code END
 
 -- segs_b0 (view)
 SELECT b.ck, b.p_from, b.p_to, b.cur, b.mrr_native, b.prev_native, b.movement, b.amount, b.involuntary, 0 AS seg0, 0 AS prev_seg0 FROM stretches b
