@@ -168,6 +168,9 @@ WHERE l.p_to > l.p_from
     )
 
 
+# A line that counts for its customer's plan: a counted line with a plan, not a discount.
+PLAN_LINE = "plan_code IS NOT NULL AND NOT discount"
+
 def pieces_stage(scope: Scope = WHOLE) -> Stage:
     """Constant-MRR pieces between consecutive line boundaries, each with the value before it.
 
@@ -214,9 +217,6 @@ FROM running
 """,
     )
 
-
-# What makes a line count for its customer's plan: a recurring line (not a discount) with a plan.
-PLAN_LINE = "plan_code IS NOT NULL AND NOT discount"
 
 # More than the number of distinct plans: the plan aggregate packs a rank below it.
 PLAN_RANKS = 1_000_000
