@@ -391,6 +391,24 @@ def test_a_stretch_takes_the_plan_of_its_largest_line_first_by_name_on_a_tie():
                      (2, "Mid"): (0, 0, 150_00)}  # fmt: skip
 
 
+def test_lists_and_drill_downs_show_the_plan_of_the_largest_line():
+    """The same customer as above, seen per customer: January Alpha (a tie with Zeta), February
+    Mid (its largest line), March Alpha again; a cancellation pending on Zeta puts it at risk in
+    March, on Alpha."""
+    rows = [
+        line("X", D(2025, 1, 1), D(2025, 5, 1), 100_00, plan="Zeta",
+             cancel_requested_date=D(2025, 3, 10)),
+        line("X", D(2025, 1, 1), None, 100_00, plan="Alpha"),
+        line("X", D(2025, 2, 1), D(2025, 3, 1), 150_00, plan="Mid"),
+    ]  # fmt: skip
+    res = compute_frames(lines_table(rows), as_of=D(2025, 3, 31))
+    assert [r["plan"] for r in res.customer_timeline("X").to_pylist()] == ["Alpha", "Mid", "Alpha"]
+    assert [r["plan"] for r in res.customer_list().to_pylist()] == ["Alpha"]
+    february = res.customer_mrr(month(2025, 2)).to_pylist()
+    assert [(r["plan"], r["mrr"]) for r in february] == [("Mid", 350_00)]
+    assert [(r["plan"], r["mrr_at_risk"]) for r in res.at_risk().to_pylist()] == [("Alpha", 100_00)]
+
+
 def test_a_customer_on_one_plan_has_it_only_while_a_plan_line_counts():
     """Pro from January to March, nothing in April and May, Pro again from June; a free line
     (MRR 0) still puts its customer on its plan; a discount alone does not."""

@@ -234,9 +234,14 @@ class Results:
         self.frame = replace(self.frame, hashed_keys=False)
         self._batches, self._plans = [], False
         self._run_base(self.frame)
+        self._restore(plans, dimensions)
+
+    def _restore(self, plans: bool, dimensions: list[str]) -> None:
+        """After the base was computed again: the plans and dimensions computed before it."""
         if plans:
             self._ensure_plans()
-        self.prepare(dimensions)
+        if dimensions:
+            self.prepare(dimensions)
 
     def _ensure(self, dimension: str) -> str:
         self.prepare([dimension])
@@ -352,10 +357,7 @@ class Results:
         dimensions = [d for b in self._batches for d in b.dimensions if d != "all"]
         plans = self._plans
         self.__init__(self.executor, self.settings, as_of, self.rates_for)  # type: ignore[misc]
-        if plans:
-            self._ensure_plans()
-        if dimensions:
-            self.prepare(dimensions)
+        self._restore(plans, dimensions)
 
     # -- tables --------------------------------------------------------------------------------
     def bridge(self, by: str | None = None) -> pa.Table:
