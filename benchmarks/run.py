@@ -189,6 +189,11 @@ def _note(engine: str, stage: str, result: dict[str, Any]) -> str:
                      f"of a full recompute {full:.2f}s (after applying the month's rows, "
                      f"{result['apply_delta']:.2f}s); {result['changed_customers']:,} customers "
                      f"changed; {same}")  # fmt: skip
+        if "changed_alone" in result:
+            notes.append(f"the changed customers as a company of their own "
+                         f"{result['changed_alone']:.2f}s = "
+                         f"{100 * result['changed_alone'] / full:.1f} %, ten of them "
+                         f"{result['ten_alone']:.2f}s")  # fmt: skip
     elif stage == "incremental":
         notes.append(f"full recompute (no incremental path on Spark); applying the month took "
                      f"{result['apply_delta']:.2f}s")  # fmt: skip

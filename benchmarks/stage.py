@@ -13,9 +13,10 @@ Stages:
   of the same company-level tables on the same connection, checked equal to the core's first.
 - ``report``: after a recompute (not timed), every report table read out as Arrow.
 - ``incremental``: the next month's rows applied to a copy of the workspace (timed separately),
-  then the recompute for the new as-of day. The core has no incremental path yet, so this is a
-  full recompute; ``touched_only`` is the same pipeline over only the customers the month touched
-  (the work an incremental path could not avoid).
+  then ``Results.update`` to the new as-of day, compared with a full recompute. Beside it, what
+  any update that recomputes the changed customers pays at the least: the whole pipeline over
+  only those customers as a company of their own (``changed_alone``), and over ten of them
+  (``ten_alone``: the pipeline's fixed cost).
 """
 
 from __future__ import annotations
@@ -263,10 +264,32 @@ def duckdb_incremental(company: Path, args: argparse.Namespace) -> dict[str, Any
     full = watch.lap()
     same = figures == _figures(fresh)
     con.close()
+    alone = _alone(scratch, company, changed, next_as_of)
+    ten = _alone(scratch, company, sorted(changed)[:10], next_as_of)
     scratch.unlink()
     return {"wall": applied + updated, "apply_delta": applied, "update": updated,
             "full_recompute": full, "changed_customers": len(changed), "exact_path": exact,
-            "equal_to_full": same}  # fmt: skip
+            "equal_to_full": same, "changed_alone": alone, "ten_alone": ten}  # fmt: skip
+
+
+def _alone(workspace: Path, company: Path, ids: list[str], as_of: Any) -> float:
+    """Seconds to compute the given customers as a company of their own, every dimension, from
+    tables in memory: the least that recomputing them costs, before anything is merged."""
+    import duckdb
+    import pyarrow as pa
+
+    mem = duckdb.connect()
+    mem.register("ids", pa.table({"customer_id": pa.array(ids, pa.string())}))
+    mem.execute(f"ATTACH '{workspace}' AS w (READ_ONLY)")
+    for table in ("revenue_lines", "customer_attributes", "customers"):
+        mem.execute(f"CREATE TABLE {table} AS SELECT * FROM w.{table} "
+                    "WHERE customer_id IN (SELECT customer_id FROM ids)")  # fmt: skip
+    mem.execute("DETACH w")
+    watch = Stopwatch()
+    _segments(_results(mem, company, as_of))
+    spent = watch.lap()
+    mem.close()
+    return spent
 
 
 def _figures(results: Results) -> list[Any]:
