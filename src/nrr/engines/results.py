@@ -328,7 +328,8 @@ class Results:
         """The ``touched`` customers (changed, or crossing the as-of days) and their stored keys."""
         import pyarrow as pa
 
-        ids = pa.table({"customer_id": pa.array(sorted(set(changed)), pa.string())})
+        # as given: the UNION below drops repeats (sorting 0.9M ids in Python took 0.5-1.4 s)
+        ids = pa.table({"customer_id": pa.array(list(changed), pa.string())})
         self.executor.register("changed_customers", ids)
         crossing = pipeline.crossing_customers_sql(self.settings, lo, hi)
         splicer.execute(
