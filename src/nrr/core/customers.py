@@ -326,6 +326,7 @@ SELECT ck, p_from, p_to, cur, mrr_native, prev_native, first_paid, ever_before,
        prev_on_plan
 FROM valued
 """,
+        frees=(pieces,),
     )
 
 

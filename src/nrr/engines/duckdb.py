@@ -31,6 +31,8 @@ class DuckDBExecutor:
             # segment table is a view when the batch is the company alone)
             self.con.execute(f"DROP {other} {stage.name}").fetchall()
             self.con.execute(create).fetchall()
+        for name in stage.frees:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}").fetchall()
 
     def execute(self, sql: str) -> None:
         """A statement that changes stage tables in place (an update's splice)."""
