@@ -155,6 +155,24 @@ def test_update_equals_a_full_recompute(seed: int, name: str) -> None:
     assert _tables(res) == _tables(fresh)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_plans_ranked_after_an_update_read_the_spliced_lines(seed: int) -> None:
+    """Before the plans are ranked an update splices the stored lines (ranking frees them), so
+    plans asked for afterwards see the touched customers' new lines."""
+    rows, attrs = _company(seed)
+    rates = rates_table(RATES)
+    lines, attributes = _frames(rows, attrs)
+    res = compute_frames(lines, as_of=A, attributes=attributes, rates=rates)
+    res.prepare(("all", "size"))
+    rows2, attrs2, changed = _next_month(rows, attrs, seed)
+    lines2, attributes2 = _frames(rows2, attrs2)
+    res.executor.register("revenue_lines", lines2)
+    res.executor.register("customer_attributes", attributes2)
+    assert res.update(B, changed) is True
+    fresh = compute_frames(lines2, as_of=B, attributes=attributes2, rates=rates)
+    assert _tables(res) == _tables(fresh)
+
+
 def test_an_earlier_first_period_recomputes_everything() -> None:
     rows, attrs = _company(1)
     rates = rates_table(RATES)

@@ -266,6 +266,7 @@ FROM planned s
 LEFT JOIN plan_rank r ON r.plan_rank = s.plan_rank
 LEFT JOIN plan_rank rq ON rq.plan_rank = s.prev_rank
 """,
+        frees=(lines,),  # read by pieces and plans only: an update then splices it no more
     )
 
 

@@ -79,10 +79,13 @@ __all__ = [
     "first_period_sql", "ident", "labels_stage", "retention_stage", "touched_lines_sql",
 ]  # fmt: skip
 
-# Per-customer tables an update splices: the touched customers' rows are replaced by theirs
-# under the new lines (``<name>_delta``). Plans and segment tables are listed by the caller.
-# ``pieces`` is not among them: only ``stretches`` reads it, when it is built.
-CUSTOMER_TABLES = ("customer_keys", "lines", "stretches")
+def spliced_tables(batches: list[Batch], plans: bool) -> list[str]:
+    """The per-customer tables an update splices: the touched customers' rows are replaced by
+    theirs under the new lines (``<name>_delta``). Not ``pieces``: only ``stretches`` reads it,
+    and frees it. Nor ``lines`` once the plans are ranked: only ``pieces`` and ``plans`` read
+    it, and ``plans`` frees it."""
+    tables = ["customer_keys", "stretches"] + (["plans"] if plans else ["lines"])
+    return tables + [b.table("segs") for b in batches if b.dimensions != ("all",)]
 
 
 def frame_stages(frame: Frame) -> list[Stage]:

@@ -346,9 +346,7 @@ class Results:
 
     def _splice(self, splicer: Splicer) -> None:
         """Replace the touched customers' rows in every stored per-customer table."""
-        tables = list(pipeline.CUSTOMER_TABLES) + (["plans"] if self._plans else [])
-        tables += [b.table("segs") for b in self._batches if b.dimensions != ("all",)]
-        for table in tables:
+        for table in pipeline.spliced_tables(self._batches, self._plans):
             key = "customer_id IN (SELECT customer_id FROM touched)" if table == "customer_keys" \
                 else "ck IN (SELECT ck FROM touched_keys)"  # fmt: skip
             splicer.execute(f"DELETE FROM {table} WHERE {key}")
