@@ -18,7 +18,7 @@ class Stage:
     sql: str
     view: bool = False  # a cheap projection: engines may inline it instead of storing it
     # Earlier stage tables nothing reads once this one exists: an engine may drop them. At 10M
-    # customers ``pieces`` holds about 0.7 GB that later stages and an update's splice need.
+    # customers that leaves about 1 GB more for later stages and an update's splice.
     frees: tuple[str, ...] = ()
 
 
